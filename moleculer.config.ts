@@ -1,0 +1,60 @@
+/**
+ * Broker options, all derived from the validated environment (src/config.ts, DESIGN.md §5).
+ * Timeouts, retries and failure detection are set on purpose: Moleculer's defaults have no
+ * request timeout, no retries, and notice a killed node only after 30 s.
+ */
+import { Errors, type BrokerOptions } from "moleculer";
+import type { AppConfig } from "./src/config";
+
+/** Only infrastructure faults (node gone, timeout, no endpoint) are worth another attempt. */
+const isRetryable = (err: Error) => err instanceof Errors.MoleculerRetryableError;
+
+export function createBrokerOptions(config: AppConfig): BrokerOptions {
+  return {
+    namespace: config.namespace,
+    nodeID: config.nodeId,
+    logger: {
+      type: "Pino",
+      options: {
+        level: config.logLevel,
+        pino: {
+          // Belt and braces: nothing we log carries these, and if it ever does they are masked.
+          options: { redact: ["*.password", "*.accessToken", "*.refreshToken", "*.authorization", "*.token"] },
+        },
+      },
+    },
+    // A connection string (redis://…, nats://…): Moleculer picks the transporter from its scheme.
+    transporter: (config.transporter ?? undefined) as BrokerOptions["transporter"],
+    cacher: config.redisUrl
+      ? ({ type: "Redis", options: { prefix: `habit-tracker:${config.namespace}:cache`, ttl: 300, redis: config.redisUrl } } as unknown as BrokerOptions["cacher"])
+      : { type: "Memory", options: { ttl: 300 } },
+    serializer: "JSON",
+    requestTimeout: config.requestTimeoutMs,
+    // Retries go to another node when one dies mid-request; non-idempotent actions opt out
+    // with `retryPolicy: { enabled: false }` in their schema.
+    retryPolicy: { enabled: true, retries: 3, delay: 100, maxDelay: 1000, factor: 2, check: isRetryable },
+    heartbeatInterval: config.heartbeatIntervalSeconds,
+    heartbeatTimeout: config.heartbeatTimeoutSeconds,
+    registry: { strategy: "RoundRobin", preferLocal: true },
+    circuitBreaker: {
+      enabled: true,
+      threshold: 0.5,
+      minRequestCount: 20,
+      windowTime: 60,
+      halfOpenTime: 10_000,
+      check: isRetryable,
+    },
+    bulkhead: { enabled: false },
+    // Lets in-flight requests finish before a node stops.
+    tracking: { enabled: true, shutdownTimeout: 10_000 },
+    metrics: {
+      enabled: config.metricsPort !== null,
+      reporter:
+        config.metricsPort !== null
+          ? { type: "Prometheus", options: { port: config.metricsPort, path: "/metrics" } }
+          : undefined,
+    },
+    validator: true,
+    errorRegenerator: undefined,
+  };
+}

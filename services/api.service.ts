@@ -1,0 +1,238 @@
+/**
+ * The gateway (moleculer-web): REST under /api/v1, health and metrics. Only the aliases listed
+ * here are reachable (`mappingPolicy: "restrict"`). Access tokens are verified in-process
+ * (src/tokens.ts, a KeyObject, the denylist's hot copy), so an authenticated request costs no
+ * extra call to `auth`. Every error leaves in moleculer-web's shape through `onError`.
+ */
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Context, ServiceSchema, ServiceSettingSchema } from "moleculer";
+import ApiGateway from "moleculer-web";
+import { getRuntime } from "../src/runtime";
+import { AccessTokens, InvalidTokenError } from "../src/tokens";
+import { Denylist } from "../src/denylist";
+import {
+  ERR_INVALID_TOKEN,
+  ERR_NO_TOKEN,
+  ERR_TOKEN_REVOKED,
+  RateLimitedError,
+  ServiceUnavailableError,
+  UnauthorizedError,
+} from "../src/errors";
+import { securityHeaders, requireJsonBody, clientAddress, sendHttpError } from "../src/http";
+import type { AuthMeta } from "./auth.service";
+
+/** Services a gateway needs before it is ready to serve the contract, each by one of its actions. */
+const REQUIRED_SERVICES: Record<string, string> = { auth: "auth.login" };
+
+export interface ReadyReport {
+  status: "ok" | "unavailable";
+  checks: Record<string, "ok" | string>;
+}
+
+interface GatewayLocals {
+  tokens: AccessTokens;
+  denylist: Denylist;
+}
+
+interface GatewayMethods {
+  authenticate(ctx: Context<unknown, AuthMeta>, route: unknown, req: IncomingMessage): Promise<AuthMeta["user"]>;
+  limitRate(req: IncomingMessage & { $action?: { name: string }; body?: unknown }): Promise<void>;
+  readiness(): Promise<ReadyReport>;
+}
+
+type GatewayThis = import("moleculer").Service & GatewayMethods & GatewayLocals;
+
+function bodyParsers(limitBytes: number) {
+  return { json: { strict: true, limit: limitBytes, type: ["application/json", "application/*+json"] }, urlencoded: false };
+}
+
+const ApiService: ServiceSchema<ServiceSettingSchema & Record<string, unknown>, GatewayMethods, GatewayLocals> = {
+  name: "api",
+  mixins: [ApiGateway as Partial<ServiceSchema>],
+
+  // Filled in `merged` (below), from the runtime, before moleculer-web builds its routes.
+  settings: {},
+
+  actions: {
+    live: {
+      handler(): { status: "ok" } {
+        return { status: "ok" };
+      },
+    },
+    ready: {
+      async handler(ctx: Context<unknown, AuthMeta>): Promise<ReadyReport> {
+        const report = await this.readiness();
+        if (report.status !== "ok") {
+          ctx.meta.$statusCode = 503;
+        }
+        return report;
+      },
+    },
+  },
+
+  methods: {
+    async authenticate(_ctx, _route, req) {
+      const header = req.headers.authorization;
+      if (!header) throw new UnauthorizedError(ERR_NO_TOKEN, "Missing access token");
+      const match = /^Bearer ([A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]*\.[A-Za-z0-9\-_]*)$/.exec(header);
+      if (!match) throw new UnauthorizedError(ERR_INVALID_TOKEN, "Invalid access token");
+      let claims;
+      try {
+        claims = this.tokens.verify(match[1]);
+      } catch (err) {
+        if (err instanceof InvalidTokenError) throw new UnauthorizedError(ERR_INVALID_TOKEN, "Invalid access token");
+        throw err;
+      }
+      let revoked: boolean;
+      try {
+        revoked = await this.denylist.isRevoked(claims.sessionId);
+      } catch (err) {
+        // Unable to tell whether the token is revoked: refuse rather than guess.
+        this.logger.warn(`Denylist unavailable: ${(err as Error).message}`);
+        throw new ServiceUnavailableError("Token revocation list unavailable, try again shortly");
+      }
+      if (revoked) throw new UnauthorizedError(ERR_TOKEN_REVOKED, "Access token revoked");
+      return { id: claims.userId, role: claims.role, sessionId: claims.sessionId };
+    },
+
+    async limitRate(req) {
+      const { config, store } = getRuntime();
+      const action = req.$action?.name;
+      const address = clientAddress(req, config.trustProxy);
+      const body = (req.body ?? {}) as { email?: unknown };
+      const account = typeof body.email === "string" ? body.email.trim().toLowerCase().slice(0, 254) : null;
+      const buckets: Array<[string, { limit: number; windowSeconds: number }]> = [];
+      if (action === "auth.login") {
+        buckets.push([`ratelimit:login:ip:${address}`, config.rateLimits.login]);
+        if (account) buckets.push([`ratelimit:login:account:${account}`, config.rateLimits.login]);
+      } else if (action === "auth.register") {
+        buckets.push([`ratelimit:register:ip:${address}`, config.rateLimits.register]);
+      }
+      for (const [key, limit] of buckets) {
+        const { count, resetMs } = await store.hit(key, limit.windowSeconds);
+        if (count > limit.limit) throw new RateLimitedError(Math.max(1, Math.ceil(resetMs / 1000)));
+      }
+    },
+
+    async readiness(): Promise<ReadyReport> {
+      const { store, database } = getRuntime();
+      const checks: ReadyReport["checks"] = {};
+      const probe = async (name: string, check: () => Promise<void>) => {
+        try {
+          await check();
+          checks[name] = "ok";
+        } catch (err) {
+          checks[name] = (err as Error).message || "failed";
+        }
+      };
+      await Promise.all([
+        probe("store", () => store.ping()),
+        ...(database ? [probe("database", () => database.ping())] : []),
+      ]);
+      for (const [service, action] of Object.entries(REQUIRED_SERVICES)) {
+        const available = this.broker.registry.getActionEndpoints(action)?.hasAvailable() ?? false;
+        checks[`service:${service}`] = available ? "ok" : "no available node runs it";
+      }
+      const ok = Object.values(checks).every((value) => value === "ok");
+      return { status: ok ? "ok" : "unavailable", checks };
+    },
+  },
+
+  merged(schema: ServiceSchema) {
+    const { config } = getRuntime();
+    const parsers = bodyParsers(config.bodyLimitBytes);
+    schema.settings = {
+      ...(schema.settings as Record<string, unknown>),
+      port: config.port,
+      ip: "0.0.0.0",
+      use: [securityHeaders, requireJsonBody],
+      cors:
+        config.corsOrigins.length > 0
+          ? {
+              origin: config.corsOrigins.includes("*") ? "*" : config.corsOrigins,
+              methods: ["GET", "POST", "PUT", "PATCH", "DELETE"],
+              allowedHeaders: ["Authorization", "Content-Type"],
+              maxAge: 600,
+            }
+          : undefined,
+      // Never log bodies or replies: they hold passwords and tokens.
+      logRequestParams: null,
+      logResponseData: null,
+      log4XXResponses: false,
+      onError(this: GatewayThis, req: IncomingMessage, res: ServerResponse, err: Error) {
+        sendHttpError(this.logger, req, res, err);
+      },
+      routes: [
+        {
+          name: "public",
+          path: "/api/v1",
+          mappingPolicy: "restrict",
+          autoAliases: false,
+          bodyParsers: parsers,
+          aliases: {
+            "POST /auth/register": "auth.register",
+            "POST /auth/login": "auth.login",
+            "POST /auth/refresh": "auth.refresh",
+          },
+          onBeforeCall(this: GatewayThis, _ctx: Context, _route: unknown, req: IncomingMessage) {
+            return this.limitRate(req);
+          },
+        },
+        {
+          name: "authenticated",
+          path: "/api/v1",
+          mappingPolicy: "restrict",
+          autoAliases: false,
+          authentication: true,
+          bodyParsers: parsers,
+          aliases: {
+            "POST /auth/logout": "auth.logout",
+            "POST /auth/logout-all": "auth.logoutAll",
+            "GET /me": "auth.me",
+            "PATCH /me": "auth.updateProfile",
+          },
+        },
+        {
+          name: "health",
+          path: "/health",
+          mappingPolicy: "restrict",
+          autoAliases: false,
+          aliases: { "GET /live": "api.live", "GET /ready": "api.ready" },
+        },
+        ...(config.databaseUrl === null && config.transporter === null
+          ? [
+              {
+                name: "metrics",
+                path: "/metrics",
+                mappingPolicy: "restrict",
+                autoAliases: false,
+                aliases: {
+                  "GET /"(this: GatewayThis, _req: IncomingMessage, res: ServerResponse) {
+                    const reporter = (
+                      this.broker as unknown as { metrics: { reporter?: Array<{ generatePrometheusResponse?: () => string }> } }
+                    ).metrics.reporter?.find((candidate) => typeof candidate.generatePrometheusResponse === "function");
+                    if (!reporter?.generatePrometheusResponse) {
+                      res.writeHead(404, { "Content-Type": "text/plain" }).end("metrics disabled\n");
+                      return;
+                    }
+                    res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" });
+                    res.end(reporter.generatePrometheusResponse());
+                  },
+                },
+              },
+            ]
+          : []),
+      ],
+    } as ServiceSettingSchema;
+  },
+
+  created() {
+    const { config, jwtSecret, store } = getRuntime();
+    this.tokens = new AccessTokens(jwtSecret, config.accessTokenTtlSeconds);
+    this.denylist = new Denylist(store, config.accessTokenTtlSeconds, () =>
+      this.broker.call<string[], Record<string, never>>("auth.revokedSessions", {}),
+    );
+  },
+};
+
+export default ApiService;

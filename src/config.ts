@@ -1,0 +1,198 @@
+/**
+ * Reads the environment once into a typed, validated configuration (DESIGN.md §5).
+ * Every bad or missing value fails here, at start, with a message naming the variable.
+ */
+import path from "node:path";
+import os from "node:os";
+
+export const SERVICE_NAMES = ["api", "auth"] as const;
+export type ServiceName = (typeof SERVICE_NAMES)[number];
+
+export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace"] as const;
+export type LogLevel = (typeof LOG_LEVELS)[number];
+
+export interface RateLimitConfig {
+  /** Attempts allowed per window. */
+  limit: number;
+  windowSeconds: number;
+}
+
+export interface AppConfig {
+  /** Embedded when DATABASE_URL is absent: PGlite in DATA_DIR. */
+  databaseUrl: string | null;
+  redisUrl: string | null;
+  /** Moleculer transporter connection string, or null for a single process. */
+  transporter: string | null;
+  services: ServiceName[];
+  kafkaBrokers: string[];
+  /** null in embedded mode: generated once and kept in DATA_DIR. */
+  jwtSecret: string | null;
+  port: number;
+  corsOrigins: string[];
+  smtpUrl: string | null;
+  logLevel: LogLevel;
+  nodeId: string;
+  namespace: string;
+  dataDir: string;
+  metricsPort: number | null;
+  /** Trust the right-most X-Forwarded-For hop for the client address (behind one proxy). */
+  trustProxy: boolean;
+  requestTimeoutMs: number;
+  heartbeatIntervalSeconds: number;
+  heartbeatTimeoutSeconds: number;
+  bodyLimitBytes: number;
+  accessTokenTtlSeconds: number;
+  refreshTokenTtlSeconds: number;
+  rateLimits: { login: RateLimitConfig; register: RateLimitConfig };
+  /** argon2id cost; lowered only by tests, never below OWASP ASVS minimums. */
+  passwordHash: { timeCost: number; memoryKiB: number };
+}
+
+export class ConfigError extends Error {
+  constructor(
+    readonly variable: string,
+    problem: string,
+  ) {
+    super(`Invalid configuration: ${variable} ${problem}`);
+    this.name = "ConfigError";
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function text(env: Env, name: string): string | null {
+  const value = env[name]?.trim();
+  return value ? value : null;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = text(env, name);
+  if (raw === null) return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function boolean(env: Env, name: string): boolean {
+  const raw = text(env, name);
+  if (raw === null) return false;
+  if (/^(1|true|yes)$/i.test(raw)) return true;
+  if (/^(0|false|no)$/i.test(raw)) return false;
+  throw new ConfigError(name, `must be true or false, got "${raw}"`);
+}
+
+function url(env: Env, name: string, protocols: string[]): string | null {
+  const raw = text(env, name);
+  if (raw === null) return null;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(name, "is not a valid URL");
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(name, `must use ${protocols.join(" or ")} (got ${parsed.protocol})`);
+  }
+  return raw;
+}
+
+function list(env: Env, name: string): string[] {
+  return (text(env, name) ?? "")
+    .split(",")
+    .map((item) => item.trim())
+    .filter(Boolean);
+}
+
+function services(env: Env): ServiceName[] {
+  const names = list(env, "SERVICES");
+  if (names.length === 0) return [...SERVICE_NAMES];
+  for (const name of names) {
+    if (!(SERVICE_NAMES as readonly string[]).includes(name)) {
+      throw new ConfigError("SERVICES", `names an unknown service "${name}" (known: ${SERVICE_NAMES.join(", ")})`);
+    }
+  }
+  return [...new Set(names)] as ServiceName[];
+}
+
+function corsOrigins(env: Env): string[] {
+  const origins = list(env, "CORS_ORIGINS");
+  for (const origin of origins) {
+    if (origin === "*") continue;
+    try {
+      const parsed = new URL(origin);
+      if (parsed.origin !== origin) throw new Error("not an origin");
+    } catch {
+      throw new ConfigError("CORS_ORIGINS", `holds "${origin}", which is not an origin such as https://app.example.com`);
+    }
+  }
+  return origins;
+}
+
+export function loadConfig(env: Env = process.env): AppConfig {
+  const redisUrl = url(env, "REDIS_URL", ["redis:", "rediss:"]);
+  const transporter = text(env, "TRANSPORTER") ?? redisUrl;
+  const jwtSecret = text(env, "JWT_SECRET");
+  if (jwtSecret !== null && Buffer.byteLength(jwtSecret) < 32) {
+    throw new ConfigError("JWT_SECRET", "must be at least 32 bytes long");
+  }
+  if (transporter !== null && jwtSecret === null) {
+    throw new ConfigError("JWT_SECRET", "is required when nodes form a cluster (TRANSPORTER or REDIS_URL is set)");
+  }
+  const logLevel = (text(env, "LOG_LEVEL") ?? "info").toLowerCase();
+  if (!(LOG_LEVELS as readonly string[]).includes(logLevel)) {
+    throw new ConfigError("LOG_LEVEL", `must be one of ${LOG_LEVELS.join(", ")}`);
+  }
+  const metricsPort = text(env, "METRICS_PORT");
+  const heartbeatIntervalSeconds = integer(env, "HEARTBEAT_INTERVAL", 2, 1, 60);
+  const heartbeatTimeoutSeconds = integer(env, "HEARTBEAT_TIMEOUT", 6, 2, 300);
+  if (heartbeatTimeoutSeconds <= heartbeatIntervalSeconds) {
+    throw new ConfigError("HEARTBEAT_TIMEOUT", "must be longer than HEARTBEAT_INTERVAL");
+  }
+  const namespace = text(env, "NAMESPACE") ?? "";
+  if (!/^[a-z0-9-]*$/i.test(namespace)) throw new ConfigError("NAMESPACE", "may hold only letters, digits and dashes");
+
+  return {
+    databaseUrl: url(env, "DATABASE_URL", ["postgres:", "postgresql:"]),
+    redisUrl,
+    transporter,
+    services: services(env),
+    kafkaBrokers: list(env, "KAFKA_BROKERS"),
+    jwtSecret,
+    port: integer(env, "PORT", 3000, 0, 65535),
+    corsOrigins: corsOrigins(env),
+    smtpUrl: url(env, "SMTP_URL", ["smtp:", "smtps:"]),
+    logLevel: logLevel as LogLevel,
+    nodeId: text(env, "NODE_ID") ?? `${os.hostname()}-${process.pid}`,
+    namespace,
+    dataDir: path.resolve(text(env, "DATA_DIR") ?? "./data"),
+    metricsPort: metricsPort === "off" ? null : integer(env, "METRICS_PORT", 3030, 0, 65535),
+    trustProxy: boolean(env, "TRUST_PROXY"),
+    requestTimeoutMs: integer(env, "REQUEST_TIMEOUT_MS", 10_000, 100, 600_000),
+    heartbeatIntervalSeconds,
+    heartbeatTimeoutSeconds,
+    bodyLimitBytes: integer(env, "BODY_LIMIT_BYTES", 64 * 1024, 1024, 10 * 1024 * 1024),
+    accessTokenTtlSeconds: integer(env, "ACCESS_TOKEN_TTL", 15 * 60, 10, 24 * 3600),
+    refreshTokenTtlSeconds: integer(env, "REFRESH_TOKEN_TTL", 30 * 24 * 3600, 60, 365 * 24 * 3600),
+    rateLimits: {
+      login: {
+        limit: integer(env, "RATE_LIMIT_LOGIN", 10, 1, 1_000_000),
+        windowSeconds: integer(env, "RATE_LIMIT_WINDOW", 60, 1, 86_400),
+      },
+      register: {
+        limit: integer(env, "RATE_LIMIT_REGISTER", 20, 1, 1_000_000),
+        windowSeconds: integer(env, "RATE_LIMIT_WINDOW", 60, 1, 86_400),
+      },
+    },
+    passwordHash: {
+      // ASVS: argon2id with t >= 2 and m >= 19 MiB, p = 1.
+      timeCost: integer(env, "ARGON2_TIME_COST", 2, 2, 10),
+      memoryKiB: integer(env, "ARGON2_MEMORY_KIB", 19 * 1024, 19 * 1024, 1024 * 1024),
+    },
+  };
+}
+
+/** Embedded: no DATABASE_URL, so this process serves PGlite itself. */
+export function isEmbeddedDatabase(config: AppConfig): boolean {
+  return config.databaseUrl === null;
+}

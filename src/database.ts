@@ -1,0 +1,143 @@
+/**
+ * The Postgres this node talks to. With DATABASE_URL it is that server; without it (embedded)
+ * this process runs PGlite on DATA_DIR and serves it to `pg` over a Unix socket in DATA_DIR,
+ * so the rest of the code always speaks plain Postgres through `pg` and Sequelize.
+ */
+import fs from "node:fs";
+import path from "node:path";
+import { PGlite } from "@electric-sql/pglite";
+import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
+import { Client, type ClientConfig } from "pg";
+import type { Options as SequelizeOptions } from "sequelize";
+import { ConfigError, type AppConfig } from "./config";
+
+export interface Database {
+  connection: ClientConfig;
+  embedded: boolean;
+  /** Sequelize options for moleculer-db's adapter (which must never sync()). */
+  sequelizeOptions(poolMax?: number): SequelizeOptions & { noSync: true };
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const SOCKET_PORT = 5432;
+// Unix socket paths are limited to 107 bytes on Linux.
+const MAX_SOCKET_PATH = 100;
+
+function connectionFromUrl(databaseUrl: string): ClientConfig {
+  const url = new URL(databaseUrl);
+  return {
+    host: url.hostname || "localhost",
+    port: url.port ? Number(url.port) : 5432,
+    database: decodeURIComponent(url.pathname.slice(1)) || "postgres",
+    user: decodeURIComponent(url.username) || undefined,
+    password: decodeURIComponent(url.password) || undefined,
+    ssl: url.searchParams.get("sslmode") === "require" ? { rejectUnauthorized: false } : undefined,
+  };
+}
+
+function makeDatabase(connection: ClientConfig, embedded: boolean, close: () => Promise<void>): Database {
+  return {
+    connection,
+    embedded,
+    sequelizeOptions(poolMax = 10) {
+      return {
+        dialect: "postgres",
+        host: connection.host,
+        port: connection.port,
+        database: connection.database,
+        username: connection.user,
+        password: connection.password as string | undefined,
+        dialectOptions: connection.ssl ? { ssl: connection.ssl } : {},
+        logging: false,
+        pool: { max: poolMax, min: 0, idle: 10_000, acquire: 10_000 },
+        noSync: true,
+      };
+    },
+    async ping() {
+      const client = new Client({ ...connection, connectionTimeoutMillis: 2000 });
+      try {
+        await client.connect();
+        await client.query("SELECT 1");
+      } finally {
+        await client.end().catch(() => undefined);
+      }
+    },
+    close,
+  };
+}
+
+/** Waits until the server accepts connections, so a slow Postgres start is not a crash. */
+async function waitForServer(connection: ClientConfig, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const client = new Client({ ...connection, connectionTimeoutMillis: 2000 });
+    try {
+      await client.connect();
+      await client.end();
+      return;
+    } catch (err) {
+      await client.end().catch(() => undefined);
+      if (Date.now() > deadline) throw new Error(`DATABASE_URL: cannot connect to Postgres (${(err as Error).message})`);
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+}
+
+export async function openDatabase(config: AppConfig): Promise<Database> {
+  if (config.databaseUrl) {
+    const connection = connectionFromUrl(config.databaseUrl);
+    await waitForServer(connection, 15_000);
+    return makeDatabase(connection, false, async () => undefined);
+  }
+  return openEmbedded(config.dataDir);
+}
+
+/** One process per DATA_DIR: PGlite would corrupt a directory shared by two writers. */
+function lockDataDir(dataDir: string): () => void {
+  const lockFile = path.join(dataDir, "habit-tracker.pid");
+  try {
+    const holder = Number(fs.readFileSync(lockFile, "utf8"));
+    if (holder && holder !== process.pid && processAlive(holder)) {
+      throw new ConfigError("DATA_DIR", `(${dataDir}) is in use by process ${holder}; stop it or set another DATA_DIR`);
+    }
+  } catch (err) {
+    if (err instanceof ConfigError) throw err;
+  }
+  fs.writeFileSync(lockFile, String(process.pid));
+  return () => fs.rmSync(lockFile, { force: true });
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+async function openEmbedded(dataDir: string): Promise<Database> {
+  const socketPath = path.join(dataDir, `.s.PGSQL.${SOCKET_PORT}`);
+  if (socketPath.length > MAX_SOCKET_PATH) {
+    throw new ConfigError("DATA_DIR", `(${dataDir}) is too long to hold the database socket; use a shorter path`);
+  }
+  fs.mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const unlock = lockDataDir(dataDir);
+  try {
+    const db = await PGlite.create(path.join(dataDir, "pgdata"));
+    fs.rmSync(socketPath, { force: true });
+    const server = new PGLiteSocketServer({ db, path: socketPath, maxConnections: 64 });
+    await server.start();
+    const connection: ClientConfig = { host: dataDir, port: SOCKET_PORT, database: "postgres", user: "postgres" };
+    return makeDatabase(connection, true, async () => {
+      await server.stop();
+      await db.close();
+      fs.rmSync(socketPath, { force: true });
+      unlock();
+    });
+  } catch (err) {
+    unlock();
+    throw err;
+  }
+}

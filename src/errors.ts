@@ -1,0 +1,76 @@
+/**
+ * Client-facing errors, one class per HTTP status, with exported `type` constants that tests
+ * compare against. Domain code throws these (or Moleculer's ValidationError); the gateway maps
+ * infrastructure faults to 503 and anything unexpected to a generic 500.
+ */
+import { Errors } from "moleculer";
+
+export const ERR_NO_TOKEN = "NO_TOKEN";
+export const ERR_INVALID_TOKEN = "INVALID_TOKEN";
+export const ERR_TOKEN_REVOKED = "TOKEN_REVOKED";
+export const ERR_INVALID_CREDENTIALS = "INVALID_CREDENTIALS";
+export const ERR_INVALID_REFRESH_TOKEN = "INVALID_REFRESH_TOKEN";
+export const ERR_REFRESH_TOKEN_REUSED = "REFRESH_TOKEN_REUSED";
+export const ERR_EMAIL_TAKEN = "EMAIL_TAKEN";
+export const ERR_NOT_FOUND = "NOT_FOUND";
+export const ERR_FORBIDDEN = "FORBIDDEN";
+export const ERR_RATE_LIMITED = "RATE_LIMITED";
+export const ERR_VALIDATION = "VALIDATION_ERROR";
+export const ERR_INVALID_JSON = "INVALID_JSON";
+export const ERR_PAYLOAD_TOO_LARGE = "PAYLOAD_TOO_LARGE";
+export const ERR_UNSUPPORTED_MEDIA_TYPE = "UNSUPPORTED_MEDIA_TYPE";
+export const ERR_SERVICE_UNAVAILABLE = "SERVICE_UNAVAILABLE";
+export const ERR_INTERNAL = "INTERNAL_ERROR";
+
+export class UnauthorizedError extends Errors.MoleculerClientError {
+  constructor(type: string, message = "Unauthorized") {
+    super(message, 401, type);
+    this.name = "UnauthorizedError";
+  }
+}
+
+export class ForbiddenError extends Errors.MoleculerClientError {
+  constructor(message = "Forbidden") {
+    super(message, 403, ERR_FORBIDDEN);
+    this.name = "ForbiddenError";
+  }
+}
+
+export class NotFoundError extends Errors.MoleculerClientError {
+  constructor(what: string) {
+    super(`${what} not found`, 404, ERR_NOT_FOUND);
+    this.name = "NotFoundError";
+  }
+}
+
+export class ConflictError extends Errors.MoleculerClientError {
+  constructor(message: string, type: string) {
+    super(message, 409, type);
+    this.name = "ConflictError";
+  }
+}
+
+export class RateLimitedError extends Errors.MoleculerClientError {
+  constructor(readonly retryAfterSeconds: number) {
+    super("Too many requests, try again later", 429, ERR_RATE_LIMITED, { retryAfter: retryAfterSeconds });
+    this.name = "RateLimitedError";
+  }
+}
+
+export class ServiceUnavailableError extends Errors.MoleculerError {
+  constructor(message = "Service unavailable", data?: unknown) {
+    super(message, 503, ERR_SERVICE_UNAVAILABLE, data);
+    this.name = "ServiceUnavailableError";
+  }
+}
+
+export interface FieldError {
+  field: string;
+  type: string;
+  message: string;
+}
+
+/** 422 listing the offending fields, in the same shape as the params validator's errors. */
+export function validationError(fields: FieldError[]): Errors.ValidationError {
+  return new Errors.ValidationError("Parameters validation error!", ERR_VALIDATION, fields);
+}

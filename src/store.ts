@@ -1,0 +1,133 @@
+/**
+ * The small shared key-value store behind rate limits and the token denylist: Redis in a
+ * cluster (so every gateway counts together), a process-local map in the embedded mode.
+ */
+import Redis from "ioredis";
+
+export interface WindowHit {
+  /** Hits in the current window, this one included. */
+  count: number;
+  /** Milliseconds until the window resets. */
+  resetMs: number;
+}
+
+export interface SharedStore {
+  /** Counts one hit on `key` in a fixed window of `windowSeconds`. */
+  hit(key: string, windowSeconds: number): Promise<WindowHit>;
+  /** Sets each key to "1"; `ttlSeconds` 0 keeps them until removed or flushed. */
+  mark(keys: string[], ttlSeconds: number): Promise<void>;
+  /** For each key, whether it is set. */
+  has(keys: string[]): Promise<boolean[]>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export class MemoryStore implements SharedStore {
+  private readonly entries = new Map<string, { value: number; expiresAt: number }>();
+
+  private live(key: string, now: number) {
+    const entry = this.entries.get(key);
+    if (entry && entry.expiresAt <= now) {
+      this.entries.delete(key);
+      return undefined;
+    }
+    return entry;
+  }
+
+  async hit(key: string, windowSeconds: number): Promise<WindowHit> {
+    const now = Date.now();
+    let entry = this.live(key, now);
+    if (!entry) {
+      entry = { value: 0, expiresAt: now + windowSeconds * 1000 };
+      this.entries.set(key, entry);
+    }
+    entry.value += 1;
+    return { count: entry.value, resetMs: entry.expiresAt - now };
+  }
+
+  async mark(keys: string[], ttlSeconds: number): Promise<void> {
+    const expiresAt = ttlSeconds > 0 ? Date.now() + ttlSeconds * 1000 : Number.POSITIVE_INFINITY;
+    for (const key of keys) this.entries.set(key, { value: 1, expiresAt });
+  }
+
+  async has(keys: string[]): Promise<boolean[]> {
+    const now = Date.now();
+    return keys.map((key) => this.live(key, now) !== undefined);
+  }
+
+  async ping(): Promise<void> {}
+
+  async close(): Promise<void> {
+    this.entries.clear();
+  }
+}
+
+// INCR and set the window's expiry in one step, so a crash between them cannot leave a
+// counter that never expires.
+const HIT_SCRIPT = `
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
+local ttl = redis.call('PTTL', KEYS[1])
+if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
+return {count, ttl}`;
+
+export class RedisStore implements SharedStore {
+  private constructor(
+    private readonly redis: Redis,
+    private readonly prefix: string,
+  ) {}
+
+  /** Connects and proves Redis answers before the node starts (fail fast, naming REDIS_URL). */
+  static async connect(url: string, prefix: string, timeoutMs = 10_000): Promise<RedisStore> {
+    const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true });
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        await redis.connect();
+        await redis.ping();
+        return new RedisStore(redis, prefix);
+      } catch (err) {
+        if (Date.now() > deadline) {
+          redis.disconnect();
+          throw new Error(`REDIS_URL: cannot reach Redis (${(err as Error).message})`);
+        }
+        redis.disconnect();
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+    }
+  }
+
+  async hit(key: string, windowSeconds: number): Promise<WindowHit> {
+    const [count, ttl] = (await this.redis.eval(HIT_SCRIPT, 1, this.prefix + key, windowSeconds * 1000)) as [
+      number,
+      number,
+    ];
+    return { count, resetMs: ttl };
+  }
+
+  async mark(keys: string[], ttlSeconds: number): Promise<void> {
+    if (keys.length === 0) return;
+    const pipeline = this.redis.pipeline();
+    for (const key of keys) {
+      if (ttlSeconds > 0) pipeline.set(this.prefix + key, "1", "EX", ttlSeconds);
+      else pipeline.set(this.prefix + key, "1");
+    }
+    const results = await pipeline.exec();
+    const failed = results?.find(([err]) => err);
+    if (failed) throw failed[0];
+  }
+
+  async has(keys: string[]): Promise<boolean[]> {
+    if (keys.length === 0) return [];
+    const values = await this.redis.mget(keys.map((key) => this.prefix + key));
+    return values.map((value) => value !== null);
+  }
+
+  async ping(): Promise<void> {
+    await this.redis.ping();
+  }
+
+  async close(): Promise<void> {
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}

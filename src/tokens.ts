@@ -1,0 +1,92 @@
+/**
+ * Access tokens: HS256 JWTs signed and verified with a KeyObject (several times faster than a
+ * string secret) and always with an explicit algorithm, issuer, audience and expiry.
+ * Refresh tokens are opaque: "<tokenId>.<secret>", stored only as a SHA-256 of the secret.
+ */
+import { createHash, createSecretKey, randomBytes, randomUUID, timingSafeEqual, type KeyObject } from "node:crypto";
+import jwt from "jsonwebtoken";
+
+export const TOKEN_ISSUER = "habit-tracker";
+export const TOKEN_AUDIENCE = "habit-tracker-api";
+const ALGORITHM = "HS256";
+
+export interface AccessClaims {
+  userId: string;
+  role: string;
+  sessionId: string;
+}
+
+export class InvalidTokenError extends Error {}
+
+export class AccessTokens {
+  private readonly key: KeyObject;
+
+  constructor(
+    secret: string,
+    readonly ttlSeconds: number,
+  ) {
+    this.key = createSecretKey(Buffer.from(secret, "utf8"));
+  }
+
+  sign(claims: AccessClaims): string {
+    return jwt.sign({ role: claims.role, sid: claims.sessionId }, this.key, {
+      algorithm: ALGORITHM,
+      issuer: TOKEN_ISSUER,
+      audience: TOKEN_AUDIENCE,
+      subject: claims.userId,
+      expiresIn: this.ttlSeconds,
+      jwtid: randomUUID(),
+    });
+  }
+
+  /** @throws InvalidTokenError for any token not signed by us, for us, and unexpired. */
+  verify(token: string): AccessClaims {
+    let payload: string | jwt.JwtPayload;
+    try {
+      payload = jwt.verify(token, this.key, {
+        algorithms: [ALGORITHM],
+        issuer: TOKEN_ISSUER,
+        audience: TOKEN_AUDIENCE,
+        clockTolerance: 5,
+      });
+    } catch (err) {
+      throw new InvalidTokenError((err as Error).message);
+    }
+    if (typeof payload === "string" || !payload.sub || typeof payload.sid !== "string" || !payload.jti) {
+      throw new InvalidTokenError("token lacks required claims");
+    }
+    return { userId: payload.sub, role: String(payload.role ?? "user"), sessionId: payload.sid };
+  }
+}
+
+export interface RefreshToken {
+  id: string;
+  token: string;
+  hash: Buffer;
+}
+
+export function newRefreshToken(): RefreshToken {
+  const id = randomUUID();
+  const secret = randomBytes(32).toString("base64url");
+  return { id, token: `${id}.${secret}`, hash: hashSecret(secret) };
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** Splits a presented refresh token; null when it cannot be one of ours. */
+export function parseRefreshToken(token: string): { id: string; secret: string } | null {
+  const dot = token.indexOf(".");
+  if (dot < 0) return null;
+  const id = token.slice(0, dot);
+  const secret = token.slice(dot + 1);
+  return UUID.test(id) && secret.length > 0 ? { id, secret } : null;
+}
+
+export function secretMatches(secret: string, storedHash: Buffer): boolean {
+  const presented = hashSecret(secret);
+  return presented.length === storedHash.length && timingSafeEqual(presented, storedHash);
+}
+
+function hashSecret(secret: string): Buffer {
+  return createHash("sha256").update(secret).digest();
+}
