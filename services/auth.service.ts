@@ -44,6 +44,7 @@ export interface AuthResult {
 export interface AuthMeta {
   user?: { id: string; role: string; sessionId: string } | null;
   $statusCode?: number;
+  $location?: string;
 }
 
 export interface RegisterParams {
@@ -192,6 +193,7 @@ const AuthService: ServiceSchema<ServiceSettingSchema, AuthMethods, AuthLocals> 
           });
         ctx.emit("user.registered", { user: result.user } satisfies UserRegisteredEvent);
         ctx.meta.$statusCode = 201;
+        ctx.meta.$location = "/api/v1/me";
         return result;
       },
     },
