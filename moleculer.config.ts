@@ -5,6 +5,7 @@
  */
 import { Errors, type BrokerOptions } from "moleculer";
 import type { AppConfig } from "./src/config";
+import { ErrorRegenerator } from "./src/errors";
 
 /** Only infrastructure faults (node gone, timeout, no endpoint) are worth another attempt. */
 const isRetryable = (err: Error) => err instanceof Errors.MoleculerRetryableError;
@@ -55,6 +56,6 @@ export function createBrokerOptions(config: AppConfig): BrokerOptions {
           : undefined,
     },
     validator: true,
-    errorRegenerator: undefined,
+    errorRegenerator: new ErrorRegenerator(),
   };
 }

@@ -8,7 +8,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Context, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import ApiGateway from "moleculer-web";
 import { getRuntime } from "../src/runtime";
-import { AccessTokens, InvalidTokenError } from "../src/tokens";
+import { AccessTokens, InvalidTokenError, TOKEN_CLOCK_TOLERANCE_SECONDS } from "../src/tokens";
 import { Denylist } from "../src/denylist";
 import {
   ERR_INVALID_TOKEN,
@@ -54,6 +54,12 @@ const ApiService: ServiceSchema<ServiceSettingSchema & Record<string, unknown>, 
   settings: {},
 
   actions: {
+    // moleculer-web handles each HTTP request as an `api.rest` call; retrying that would replay a
+    // request whose body is already consumed. Retries belong to the inner call (`auth.*`) alone.
+    rest: { retryPolicy: { enabled: false } } as never,
+    // Routes are fixed at start; no caller in the cluster may add or remove them.
+    addRoute: false,
+    removeRoute: false,
     live: {
       handler(): { status: "ok" } {
         return { status: "ok" };
@@ -107,6 +113,7 @@ const ApiService: ServiceSchema<ServiceSettingSchema & Record<string, unknown>, 
         if (account) buckets.push([`ratelimit:login:account:${account}`, config.rateLimits.login]);
       } else if (action === "auth.register") {
         buckets.push([`ratelimit:register:ip:${address}`, config.rateLimits.register]);
+        if (account) buckets.push([`ratelimit:register:account:${account}`, config.rateLimits.register]);
       }
       for (const [key, limit] of buckets) {
         const { count, resetMs } = await store.hit(key, limit.windowSeconds);
@@ -229,7 +236,7 @@ const ApiService: ServiceSchema<ServiceSettingSchema & Record<string, unknown>, 
   created() {
     const { config, jwtSecret, store } = getRuntime();
     this.tokens = new AccessTokens(jwtSecret, config.accessTokenTtlSeconds);
-    this.denylist = new Denylist(store, config.accessTokenTtlSeconds, () =>
+    this.denylist = new Denylist(store, config.accessTokenTtlSeconds + TOKEN_CLOCK_TOLERANCE_SECONDS, () =>
       this.broker.call<string[], Record<string, never>>("auth.revokedSessions", {}),
     );
   },

@@ -11,7 +11,7 @@ import { DbMixin, type DbMethods } from "../mixins/db.mixin";
 import { canonicalTimeZone } from "../lib/timezones";
 import { getRuntime } from "../src/runtime";
 import { Denylist } from "../src/denylist";
-import { AccessTokens, newRefreshToken, parseRefreshToken, secretMatches } from "../src/tokens";
+import { AccessTokens, TOKEN_CLOCK_TOLERANCE_SECONDS, newRefreshToken, parseRefreshToken, secretMatches } from "../src/tokens";
 import { Passwords } from "../src/passwords";
 import {
   ConflictError,
@@ -296,7 +296,13 @@ const AuthService: ServiceSchema<ServiceSettingSchema, AuthMethods, AuthLocals> 
         const caller = ctx.meta.user;
         if (!caller) throw new UnauthorizedError(ERR_INVALID_TOKEN);
         await this.revokeSessions("user_id = $1 AND revoked_at IS NULL", [caller.id], "logout-all");
-        await this.denylist.revoke([caller.sessionId]);
+        // Mark every recently revoked session of the user again: if a previous attempt committed
+        // but failed to reach the store, this retry still completes the hot copy.
+        const recent = await this.sequelize().query<{ id: string }>(
+          "SELECT id FROM sessions WHERE user_id = $1 AND revoked_at > now() - make_interval(secs => $2)",
+          { bind: [caller.id, this.tokens.ttlSeconds + 60], type: QueryTypes.SELECT },
+        );
+        await this.denylist.revoke([caller.sessionId, ...recent.map((row) => row.id)]);
         ctx.meta.$statusCode = 204;
         return null;
       },
@@ -392,7 +398,9 @@ const AuthService: ServiceSchema<ServiceSettingSchema, AuthMethods, AuthLocals> 
     const { config, store, jwtSecret } = getRuntime();
     this.passwords = new Passwords(config.passwordHash);
     this.tokens = new AccessTokens(jwtSecret, config.accessTokenTtlSeconds);
-    this.denylist = new Denylist(store, config.accessTokenTtlSeconds, () => this.actions.revokedSessions({}));
+    this.denylist = new Denylist(store, config.accessTokenTtlSeconds + TOKEN_CLOCK_TOLERANCE_SECONDS, () =>
+      this.actions.revokedSessions({}),
+    );
   },
 };
 

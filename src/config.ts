@@ -136,6 +136,10 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (jwtSecret !== null && Buffer.byteLength(jwtSecret) < 32) {
     throw new ConfigError("JWT_SECRET", "must be at least 32 bytes long");
   }
+  if (transporter !== null && redisUrl === null) {
+    // Rate limits and the token denylist must be shared by every node, through Redis.
+    throw new ConfigError("REDIS_URL", "is required when TRANSPORTER is set (rate limits and revocations are shared in Redis)");
+  }
   if (transporter !== null && jwtSecret === null) {
     throw new ConfigError("JWT_SECRET", "is required when nodes form a cluster (TRANSPORTER or REDIS_URL is set)");
   }
@@ -144,8 +148,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     throw new ConfigError("LOG_LEVEL", `must be one of ${LOG_LEVELS.join(", ")}`);
   }
   const metricsPort = text(env, "METRICS_PORT");
-  const heartbeatIntervalSeconds = integer(env, "HEARTBEAT_INTERVAL", 2, 1, 60);
-  const heartbeatTimeoutSeconds = integer(env, "HEARTBEAT_TIMEOUT", 6, 2, 300);
+  const heartbeatIntervalSeconds = integer(env, "HEARTBEAT_INTERVAL", 1, 1, 60);
+  const heartbeatTimeoutSeconds = integer(env, "HEARTBEAT_TIMEOUT", 3, 2, 300);
   if (heartbeatTimeoutSeconds <= heartbeatIntervalSeconds) {
     throw new ConfigError("HEARTBEAT_TIMEOUT", "must be longer than HEARTBEAT_INTERVAL");
   }
@@ -168,7 +172,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     dataDir: path.resolve(text(env, "DATA_DIR") ?? "./data"),
     metricsPort: metricsPort === "off" ? null : integer(env, "METRICS_PORT", 3030, 0, 65535),
     trustProxy: boolean(env, "TRUST_PROXY"),
-    requestTimeoutMs: integer(env, "REQUEST_TIMEOUT_MS", 10_000, 100, 600_000),
+    requestTimeoutMs: integer(env, "REQUEST_TIMEOUT_MS", 5_000, 100, 600_000),
     heartbeatIntervalSeconds,
     heartbeatTimeoutSeconds,
     bodyLimitBytes: integer(env, "BODY_LIMIT_BYTES", 64 * 1024, 1024, 10 * 1024 * 1024),

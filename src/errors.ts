@@ -51,7 +51,7 @@ export class ConflictError extends Errors.MoleculerClientError {
 }
 
 export class RateLimitedError extends Errors.MoleculerClientError {
-  constructor(readonly retryAfterSeconds: number) {
+  constructor(retryAfterSeconds: number) {
     super("Too many requests, try again later", 429, ERR_RATE_LIMITED, { retryAfter: retryAfterSeconds });
     this.name = "RateLimitedError";
   }
@@ -73,4 +73,20 @@ export interface FieldError {
 /** 422 listing the offending fields, in the same shape as the params validator's errors. */
 export function validationError(fields: FieldError[]): Errors.ValidationError {
   return new Errors.ValidationError("Parameters validation error!", ERR_VALIDATION, fields);
+}
+
+const CLIENT_ERRORS = new Set(["UnauthorizedError", "ForbiddenError", "NotFoundError", "ConflictError", "RateLimitedError"]);
+
+/**
+ * Errors cross the transporter as plain objects; Moleculer rebuilds only its own classes and
+ * turns the rest into bare `Error`s. This rebuilds ours as client errors (keeping name, code,
+ * type and data) so a remote 401 stays a 401 at the gateway.
+ */
+export class ErrorRegenerator extends Errors.Regenerator {
+  override restoreCustomError(plain: Errors.PlainMoleculerError, payload: Record<string, unknown>): Error {
+    if (!CLIENT_ERRORS.has(plain.name)) return super.restoreCustomError(plain, payload);
+    const err = new Errors.MoleculerClientError(plain.message, plain.code, plain.type, plain.data);
+    err.name = plain.name;
+    return err;
+  }
 }

@@ -9,9 +9,8 @@ import {
   ERR_INTERNAL,
   ERR_INVALID_JSON,
   ERR_PAYLOAD_TOO_LARGE,
-  ERR_SERVICE_UNAVAILABLE,
   ERR_UNSUPPORTED_MEDIA_TYPE,
-  RateLimitedError,
+  ServiceUnavailableError,
 } from "./errors";
 
 type Next = (err?: unknown) => void;
@@ -82,8 +81,8 @@ export function toClientError(err: unknown): Errors.MoleculerError {
       return new HttpError("Bad request", parserError.status, "BAD_REQUEST");
     }
   }
-  if (INFRASTRUCTURE_ERRORS.some((type) => err instanceof type)) {
-    return new Errors.MoleculerError("Service temporarily unavailable, try again shortly", 503, ERR_SERVICE_UNAVAILABLE);
+  if (INFRASTRUCTURE_ERRORS.some((type) => err instanceof type) || (err as { code?: unknown })?.code === 503) {
+    return new ServiceUnavailableError("Service temporarily unavailable, try again shortly");
   }
   if (err instanceof Errors.MoleculerError && err.code >= 400 && err.code < 600 && err.code !== 500) {
     return err;
@@ -118,19 +117,22 @@ function publicData(err: Errors.MoleculerError): unknown {
 
 export function sendHttpError(logger: Logger, req: IncomingMessage, res: ServerResponse, err: unknown): void {
   const clientError = toClientError(err);
-  if (clientError.code >= 500) {
+  if (clientError.code === 503) {
+    logger.warn(`Request not served: ${req.method} ${req.url?.split("?")[0]}: ${(err as Error)?.message}`);
+  } else if (clientError.code >= 500) {
     // One string: Moleculer's Pino logger drops arguments after the message.
     logger.error(`Request failed: ${req.method} ${req.url?.split("?")[0]}: ${(err as Error)?.stack ?? String(err)}`);
   }
   if (res.headersSent) return;
-  if (clientError instanceof RateLimitedError) res.setHeader("Retry-After", String(clientError.retryAfterSeconds));
+  const retryAfter = (clientError.data as { retryAfter?: unknown } | undefined)?.retryAfter;
+  if (clientError.code === 429 && typeof retryAfter === "number") res.setHeader("Retry-After", String(retryAfter));
   if (clientError.code === 503) res.setHeader("Retry-After", "1");
   const body = JSON.stringify({
     name: clientError.name,
     message: clientError.message,
     code: clientError.code,
     type: clientError.type,
-    data: publicData(clientError),
+    data: publicData(clientError) ?? null,
   });
   res.writeHead(clientError.code, { "Content-Type": "application/json; charset=utf-8" });
   res.end(body);

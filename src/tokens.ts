@@ -9,6 +9,8 @@ import jwt from "jsonwebtoken";
 export const TOKEN_ISSUER = "habit-tracker";
 export const TOKEN_AUDIENCE = "habit-tracker-api";
 const ALGORITHM = "HS256";
+/** Clock skew allowed between nodes when checking expiry; revocations outlive tokens by as much. */
+export const TOKEN_CLOCK_TOLERANCE_SECONDS = 5;
 
 export interface AccessClaims {
   userId: string;
@@ -47,7 +49,7 @@ export class AccessTokens {
         algorithms: [ALGORITHM],
         issuer: TOKEN_ISSUER,
         audience: TOKEN_AUDIENCE,
-        clockTolerance: 5,
+        clockTolerance: TOKEN_CLOCK_TOLERANCE_SECONDS,
       });
     } catch (err) {
       throw new InvalidTokenError((err as Error).message);
