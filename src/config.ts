@@ -107,6 +107,8 @@ function list(env: Env, name: string): string[] {
 function services(env: Env): ServiceName[] {
   const names = list(env, "SERVICES");
   if (names.length === 0) return [...SERVICE_NAMES];
+  // A node that only joins the cluster, e.g. to attach the REPL.
+  if (names.length === 1 && names[0] === "none") return [];
   for (const name of names) {
     if (!(SERVICE_NAMES as readonly string[]).includes(name)) {
       throw new ConfigError("SERVICES", `names an unknown service "${name}" (known: ${SERVICE_NAMES.join(", ")})`);
