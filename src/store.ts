@@ -80,6 +80,9 @@ export class RedisStore implements SharedStore {
   /** Connects and proves Redis answers before the node starts (fail fast, naming REDIS_URL). */
   static async connect(url: string, prefix: string, timeoutMs = 10_000): Promise<RedisStore> {
     const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true });
+    // Failures surface as rejected commands (and ioredis reconnects by itself); without a listener
+    // ioredis would print every connection error to stderr, past the logger.
+    redis.on("error", () => undefined);
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       try {

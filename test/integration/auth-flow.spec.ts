@@ -21,7 +21,7 @@ async function boot() {
 }
 
 beforeAll(async () => {
-  suite = await suiteEnv();
+  suite = await suiteEnv({ CORS_ORIGINS: "https://app.example.com" });
   await boot();
 });
 
@@ -307,6 +307,19 @@ describe(`bad input (${MODE} mode)`, () => {
 });
 
 describe(`operations (${MODE} mode)`, () => {
+  it("answers CORS preflights for configured origins only", async () => {
+    const preflight = (origin: string) =>
+      fetch(`http://127.0.0.1:${node.port}/api/v1/me`, {
+        method: "OPTIONS",
+        headers: { origin, "access-control-request-method": "PATCH", "access-control-request-headers": "authorization" },
+      });
+    const allowed = await preflight("https://app.example.com");
+    expect(allowed.headers.get("access-control-allow-origin")).toBe("https://app.example.com");
+    expect(allowed.headers.get("access-control-allow-methods")).toContain("PATCH");
+    const denied = await preflight("https://evil.example.com");
+    expect(denied.headers.get("access-control-allow-origin")).toBeNull();
+  });
+
   it("health endpoints answer", async () => {
     const base = `http://127.0.0.1:${node.port}`;
     const live = await fetch(`${base}/health/live`);

@@ -36,7 +36,7 @@ describe("embedded node process (PGlite in DATA_DIR, nothing else)", () => {
     base = `http://127.0.0.1:${port}`;
     api = new Api(`${base}/api/v1`);
     // Only what a user might set; no DATABASE_URL, REDIS_URL or JWT_SECRET.
-    env = baseEnv({ DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: "info" });
+    env = baseEnv({ DATA_DIR: dataDir, PORT: String(port), LOG_LEVEL: "info", METRICS_PORT: "0" });
   });
 
   afterAll(async () => {
@@ -67,6 +67,15 @@ describe("embedded node process (PGlite in DATA_DIR, nothing else)", () => {
     expect((await api.get("/me", kept.body.accessToken)).status).toBe(200);
     // ...and the revoked one still is not, though the in-memory hot copy started empty.
     expect((await api.get("/me", revoked.body.accessToken)).status).toBe(401);
+  });
+
+  it("serves Prometheus metrics on the gateway's port", async () => {
+    const res = await fetch(`${base}/metrics`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get("content-type")).toContain("text/plain");
+    const text = await res.text();
+    expect(text).toMatch(/^moleculer_request_total\{/m);
+    expect(text).toContain('action="auth.login"');
   });
 
   it("refuses a second process on the same DATA_DIR, naming the variable", async () => {

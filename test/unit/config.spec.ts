@@ -1,0 +1,117 @@
+/**
+ * loadConfig: the defaults of the embedded mode, and one ConfigError per bad value, each
+ * naming the variable. Environments are passed explicitly; process.env is never touched.
+ */
+import path from "node:path";
+import { ConfigError, SERVICE_NAMES, loadConfig } from "../../src/config";
+
+const SECRET = "s".repeat(32);
+const REDIS = "redis://127.0.0.1:6379";
+
+describe("loadConfig", () => {
+  describe("defaults (embedded mode)", () => {
+    const config = loadConfig({});
+
+    it("should have no database URL, so the database is embedded", () => {
+      expect(config.databaseUrl).toBeNull();
+    });
+
+    it("should have no Redis, transporter or JWT secret", () => {
+      expect(config.redisUrl).toBeNull();
+      expect(config.transporter).toBeNull();
+      expect(config.jwtSecret).toBeNull();
+    });
+
+    it("should run every service", () => {
+      expect(config.services).toEqual([...SERVICE_NAMES]);
+    });
+
+    it("should listen on port 3000 with metrics on 3030", () => {
+      expect(config.port).toBe(3000);
+      expect(config.metricsPort).toBe(3030);
+    });
+
+    it("should log at info and keep data in ./data", () => {
+      expect(config.logLevel).toBe("info");
+      expect(config.dataDir).toBe(path.resolve("./data"));
+    });
+
+    it("should use argon2id costs no lower than the ASVS minimums", () => {
+      expect(config.passwordHash).toEqual({ timeCost: 2, memoryKiB: 19456 });
+    });
+
+    it("should not trust a proxy", () => {
+      expect(config.trustProxy).toBe(false);
+    });
+  });
+
+  describe("valid values", () => {
+    it("should turn metrics off with METRICS_PORT=off", () => {
+      expect(loadConfig({ METRICS_PORT: "off" }).metricsPort).toBeNull();
+    });
+
+    it("should read PORT", () => {
+      expect(loadConfig({ PORT: "8080" }).port).toBe(8080);
+    });
+
+    it("should dedupe SERVICES and keep their order", () => {
+      expect(loadConfig({ SERVICES: "auth, api,auth ,api" }).services).toEqual(["auth", "api"]);
+    });
+
+    it("should use REDIS_URL as the transporter when TRANSPORTER is unset", () => {
+      const config = loadConfig({ REDIS_URL: REDIS, JWT_SECRET: SECRET });
+      expect(config.redisUrl).toBe(REDIS);
+      expect(config.transporter).toBe(REDIS);
+      expect(config.jwtSecret).toBe(SECRET);
+    });
+
+    it("should accept a postgres DATABASE_URL", () => {
+      const url = "postgres://u@db:5432/app";
+      expect(loadConfig({ DATABASE_URL: url }).databaseUrl).toBe(url);
+    });
+
+    it("should accept origins and * in CORS_ORIGINS", () => {
+      expect(loadConfig({ CORS_ORIGINS: "https://app.example.com, *" }).corsOrigins).toEqual([
+        "https://app.example.com",
+        "*",
+      ]);
+    });
+
+    it("should read LOG_LEVEL case-insensitively", () => {
+      expect(loadConfig({ LOG_LEVEL: "DEBUG" }).logLevel).toBe("debug");
+    });
+  });
+
+  describe("invalid values", () => {
+    const cases: Array<[string, Record<string, string>, string]> = [
+      ["PORT not a number", { PORT: "abc" }, "PORT"],
+      ["PORT out of range", { PORT: "70000" }, "PORT"],
+      ["SERVICES naming an unknown service", { SERVICES: "api,bogus" }, "SERVICES"],
+      ["DATABASE_URL of another database", { DATABASE_URL: "mysql://x" }, "DATABASE_URL"],
+      ["REDIS_URL not a URL", { REDIS_URL: "notaurl", JWT_SECRET: SECRET }, "REDIS_URL"],
+      ["LOG_LEVEL unknown", { LOG_LEVEL: "loud" }, "LOG_LEVEL"],
+      ["JWT_SECRET shorter than 32 bytes", { JWT_SECRET: "s".repeat(31) }, "JWT_SECRET"],
+      ["REDIS_URL set without JWT_SECRET", { REDIS_URL: REDIS }, "JWT_SECRET"],
+      ["TRANSPORTER set without REDIS_URL", { TRANSPORTER: "nats://127.0.0.1:4222", JWT_SECRET: SECRET }, "REDIS_URL"],
+      ["HEARTBEAT_TIMEOUT equal to HEARTBEAT_INTERVAL", { HEARTBEAT_INTERVAL: "5", HEARTBEAT_TIMEOUT: "5" }, "HEARTBEAT_TIMEOUT"],
+      ["HEARTBEAT_TIMEOUT below HEARTBEAT_INTERVAL", { HEARTBEAT_INTERVAL: "10", HEARTBEAT_TIMEOUT: "4" }, "HEARTBEAT_TIMEOUT"],
+      ["CORS_ORIGINS holding a non-origin", { CORS_ORIGINS: "not-an-origin" }, "CORS_ORIGINS"],
+      ["CORS_ORIGINS holding a URL with a path", { CORS_ORIGINS: "https://app.example.com/path" }, "CORS_ORIGINS"],
+      ["NAMESPACE with spaces", { NAMESPACE: "my namespace" }, "NAMESPACE"],
+      ["ARGON2_MEMORY_KIB below 19456", { ARGON2_MEMORY_KIB: "19455" }, "ARGON2_MEMORY_KIB"],
+      ["ARGON2_TIME_COST below 2", { ARGON2_TIME_COST: "1" }, "ARGON2_TIME_COST"],
+      ["TRUST_PROXY not a boolean", { TRUST_PROXY: "maybe" }, "TRUST_PROXY"],
+    ];
+
+    it.each(cases)("should reject %s with a ConfigError naming the variable", (_label, env, variable) => {
+      expect.assertions(3);
+      try {
+        loadConfig(env);
+      } catch (err) {
+        expect(err).toBeInstanceOf(ConfigError);
+        expect((err as ConfigError).variable).toBe(variable);
+        expect((err as ConfigError).message).toContain(variable);
+      }
+    });
+  });
+});
