@@ -96,6 +96,7 @@ interface AuthMethods extends DbMethods {
   findUser(id: string): Promise<UserRow>;
   startSession(user: UserRow, transaction?: Transaction): Promise<AuthResult>;
   revokeSessions(where: string, bind: unknown[], reason: string): Promise<string[]>;
+  recentlyRevokedSessions(userId: string | null): Promise<string[]>;
 }
 
 const email = { type: "email", normalize: true, max: 254 } as const;
@@ -298,11 +299,7 @@ const AuthService: ServiceSchema<ServiceSettingSchema, AuthMethods, AuthLocals> 
         await this.revokeSessions("user_id = $1 AND revoked_at IS NULL", [caller.id], "logout-all");
         // Mark every recently revoked session of the user again: if a previous attempt committed
         // but failed to reach the store, this retry still completes the hot copy.
-        const recent = await this.sequelize().query<{ id: string }>(
-          "SELECT id FROM sessions WHERE user_id = $1 AND revoked_at > now() - make_interval(secs => $2)",
-          { bind: [caller.id, this.tokens.ttlSeconds + 60], type: QueryTypes.SELECT },
-        );
-        await this.denylist.revoke([caller.sessionId, ...recent.map((row) => row.id)]);
+        await this.denylist.revoke([caller.sessionId, ...(await this.recentlyRevokedSessions(caller.id))]);
         ctx.meta.$statusCode = 204;
         return null;
       },
@@ -339,12 +336,8 @@ const AuthService: ServiceSchema<ServiceSettingSchema, AuthMethods, AuthLocals> 
     revokedSessions: {
       visibility: "public",
       params: { $$strict: true },
-      async handler(): Promise<string[]> {
-        const rows = await this.sequelize().query<{ id: string }>(
-          "SELECT id FROM sessions WHERE revoked_at > now() - make_interval(secs => $1)",
-          { bind: [this.tokens.ttlSeconds + 60], type: QueryTypes.SELECT },
-        );
-        return rows.map((row) => row.id);
+      handler(): Promise<string[]> {
+        return this.recentlyRevokedSessions(null);
       },
     },
   },
@@ -380,6 +373,16 @@ const AuthService: ServiceSchema<ServiceSettingSchema, AuthMethods, AuthLocals> 
         refreshToken: refresh.token,
         expiresIn: this.tokens.ttlSeconds,
       };
+    },
+
+    /** Sessions (of one user, or everyone's) revoked recently enough to have unexpired access tokens. */
+    async recentlyRevokedSessions(userId: string | null) {
+      const rows = await this.sequelize().query<{ id: string }>(
+        `SELECT id FROM sessions
+          WHERE revoked_at > now() - make_interval(secs => $1) AND ($2::uuid IS NULL OR user_id = $2::uuid)`,
+        { bind: [this.tokens.ttlSeconds + TOKEN_CLOCK_TOLERANCE_SECONDS, userId], type: QueryTypes.SELECT },
+      );
+      return rows.map((row) => row.id);
     },
 
     /** Revokes the sessions matching `where` (fixed SQL, values in `bind`) durably, then in the hot copy. */
