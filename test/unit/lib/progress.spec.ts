@@ -74,20 +74,25 @@ describe("numeric targets", () => {
 describe("week streaks (times_per_week)", () => {
   const schedule = { type: "times_per_week", times: 2 } as const;
 
-  it("counts met weeks; the start week is transparent and the current week pending", () => {
+  it("counts met weeks; the start week is transparent, an excused week neither counts nor breaks", () => {
     // Start on Friday 2026-10-30: that week has one completion (transparent).
     const checkins = [
       done("2026-10-30"),
       done("2026-11-02"), done("2026-11-04"), // met
       done("2026-11-09"), skipped("2026-11-10"), // excused: 1 done + 1 skipped ≥ 2
-      done("2026-11-16"), done("2026-11-17"), // met
-      done("2026-11-21"), // current week: pending
+      done("2026-11-16"), done("2026-11-17"), done("2026-11-21"), // the current week, already met
     ];
     const history = habit({ schedule, startDate: "2026-10-30", checkins });
     // The transparent start week belongs to the run (it does not break it), so the run starts there.
     expect(computeProgress(history)).toMatchObject({ current: 2, longest: 2, unit: "weeks", currentRunStart: "2026-10-26" });
-    expect(isDueToday(history)).toBe(true);
+    // Two completions before today already meet this week's target.
+    expect(isDueToday(history)).toBe(false);
     expect(dayStatuses(history, "2026-11-21", "2026-11-21")[0].status).toBe("done");
+    // Without this week's completions the week is pending: it neither counts nor breaks.
+    const pendingWeek = { ...history, checkins: checkins.filter((c) => c.date < "2026-11-16") };
+    expect(computeProgress(pendingWeek)).toMatchObject({ current: 1, longest: 1 });
+    expect(isDueToday(pendingWeek)).toBe(true);
+    expect(dayStatuses(pendingWeek, "2026-11-20", "2026-11-21").map((d) => d.status)).toEqual(["not_due", "pending"]);
   });
 
   it("marks the days of a missed week missed and breaks the run", () => {
