@@ -59,28 +59,41 @@ export function round4(value: number): number {
   return Math.round(Number((value * 10_000).toPrecision(12))) / 10_000;
 }
 
-/** A history indexed for the rules: marks by epoch day, and the habit's day range. */
+/** A history indexed for the rules: one mark per epoch day (a dense array), and the day range. */
 class Indexed {
   readonly start: number;
   readonly end: number;
-  readonly marks = new Map<number, Mark>();
+  /** marks[day - first], for first..first+marks.length-1. */
+  private readonly marks: Uint8Array;
+  private readonly first: number;
+  readonly lastCompleted: number | null;
 
   constructor(readonly history: HabitHistory) {
     this.start = toDay(history.startDate);
     this.end = toDay(history.today);
-    for (const checkin of history.checkins) {
-      const mark =
-        checkin.status === "skipped"
-          ? Mark.Skipped
-          : isCompleted(checkin, history.target)
-            ? Mark.Completed
-            : Mark.Partial;
-      this.marks.set(toDay(checkin.date), mark);
+    const days = history.checkins.map((checkin) => toDay(checkin.date));
+    let first = this.start;
+    let last = this.end;
+    for (const day of days) {
+      first = Math.min(first, day);
+      last = Math.max(last, day);
     }
+    this.first = first;
+    this.marks = new Uint8Array(Math.max(0, last - this.first + 1));
+    let lastCompleted: number | null = null;
+    for (let i = 0; i < days.length; i++) {
+      const checkin = history.checkins[i];
+      const mark =
+        checkin.status === "skipped" ? Mark.Skipped : isCompleted(checkin, history.target) ? Mark.Completed : Mark.Partial;
+      this.marks[days[i] - first] = mark;
+      if (mark === Mark.Completed && (lastCompleted === null || days[i] > lastCompleted)) lastCompleted = days[i];
+    }
+    this.lastCompleted = lastCompleted;
   }
 
   mark(day: number): Mark {
-    return this.marks.get(day) ?? Mark.None;
+    const index = day - this.first;
+    return index >= 0 && index < this.marks.length ? this.marks[index] : Mark.None;
   }
 
   get weekly(): boolean {
@@ -219,14 +232,10 @@ class Indexed {
 
 export function computeProgress(history: HabitHistory): Progress {
   const indexed = new Indexed(history);
-  let lastCompleted: number | null = null;
-  for (const [day, mark] of indexed.marks) {
-    if (mark === Mark.Completed && (lastCompleted === null || day > lastCompleted)) lastCompleted = day;
-  }
   return {
     ...indexed.streak(),
     completedToday: indexed.mark(indexed.end) === Mark.Completed,
-    lastCompletedDate: lastCompleted === null ? null : fromDay(lastCompleted),
+    lastCompletedDate: indexed.lastCompleted === null ? null : fromDay(indexed.lastCompleted),
     score: round4(indexed.score()),
   };
 }
