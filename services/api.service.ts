@@ -17,12 +17,13 @@ import {
   RateLimitedError,
   ServiceUnavailableError,
   UnauthorizedError,
+  validationError,
 } from "../src/errors";
 import { securityHeaders, requireJsonBody, clientAddress, sendHttpError } from "../src/http";
 import type { AuthMeta } from "./auth.service";
 
 /** Services a gateway needs before it is ready to serve the contract, each by one of its actions. */
-const REQUIRED_SERVICES: Record<string, string> = { auth: "auth.login" };
+const REQUIRED_SERVICES: Record<string, string> = { auth: "auth.login", habits: "habits.list" };
 
 export interface ReadyReport {
   status: "ok" | "unavailable";
@@ -41,6 +42,22 @@ interface GatewayMethods {
 }
 
 type GatewayThis = import("moleculer").Service & GatewayMethods & GatewayLocals;
+
+/**
+ * moleculer-web merges body, query and path parameters into one object, the path last: a body
+ * or query field named like a path parameter (`id`) would be silently dropped. Reject it (422),
+ * as any other unknown field.
+ */
+function rejectShadowedPathParams(
+  req: { body?: unknown; query?: Record<string, unknown> },
+  alias: { keys?: Array<{ name: string }> },
+): void {
+  const sources = [req.body, req.query].filter((source): source is Record<string, unknown> => typeof source === "object" && source !== null);
+  const shadowed = (alias.keys ?? []).map((key) => key.name).filter((name) => sources.some((source) => Object.hasOwn(source, name)));
+  if (shadowed.length > 0) {
+    throw validationError(shadowed.map((field) => ({ field, type: "unknownField", message: `Unknown field '${field}'.` })));
+  }
+}
 
 function bodyParsers(limitBytes: number) {
   return { json: { strict: true, limit: limitBytes, type: ["application/json", "application/*+json"] }, urlencoded: false };
@@ -192,11 +209,26 @@ const ApiService: ServiceSchema<ServiceSettingSchema & Record<string, unknown>, 
           autoAliases: false,
           authentication: true,
           bodyParsers: parsers,
+          onBeforeCall(
+            this: GatewayThis,
+            _ctx: Context,
+            _route: unknown,
+            req: IncomingMessage & { body?: unknown; query?: Record<string, unknown> },
+            _res: ServerResponse,
+            alias: { keys?: Array<{ name: string }> },
+          ) {
+            rejectShadowedPathParams(req, alias);
+          },
           aliases: {
             "POST /auth/logout": "auth.logout",
             "POST /auth/logout-all": "auth.logoutAll",
             "GET /me": "auth.me",
             "PATCH /me": "auth.updateProfile",
+            "POST /habits": "habits.create",
+            "GET /habits": "habits.list",
+            "GET /habits/:id": "habits.get",
+            "PATCH /habits/:id": "habits.update",
+            "DELETE /habits/:id": "habits.remove",
           },
         },
         {

@@ -9,6 +9,7 @@ import { DataTypes, QueryTypes, UniqueConstraintError, type Model, type Transact
 import { randomUUID } from "node:crypto";
 import { DbMixin, type DbMethods } from "../mixins/db.mixin";
 import { canonicalTimeZone } from "../lib/timezones";
+import { checkedRule } from "../src/params";
 import { getRuntime } from "../src/runtime";
 import { Denylist } from "../src/denylist";
 import { AccessTokens, TOKEN_CLOCK_TOLERANCE_SECONDS, newRefreshToken, parseRefreshToken, secretMatches } from "../src/tokens";
@@ -102,27 +103,15 @@ interface AuthMethods extends DbMethods {
 const email = { type: "email", normalize: true, max: 254 } as const;
 const password = { type: "string", min: 8, max: 128 } as const;
 const displayName = { type: "string", trim: true, min: 1, max: 100 } as const;
-const timezone = {
-  type: "string",
-  max: 64,
-  custom: (value: string | undefined, errors: Array<{ type: string; actual: unknown }>) => {
-    if (value === undefined) return value;
-    const canonical = canonicalTimeZone(value);
-    if (canonical === null) errors.push({ type: "timezone", actual: value });
-    return canonical ?? value;
-  },
-  messages: { timezone: "The '{field}' field must be an IANA time zone name such as Europe/Berlin." },
-} as const;
-const webhookUrl = {
-  type: "url",
-  max: 2048,
-  nullable: true,
-  custom: (value: string | null | undefined, errors: Array<{ type: string; actual: unknown }>) => {
-    if (typeof value === "string" && !/^https?:\/\//i.test(value)) errors.push({ type: "urlHttp", actual: value });
-    return value;
-  },
-  messages: { urlHttp: "The '{field}' field must be an http(s) URL." },
-} as const;
+const timezone = checkedRule(
+  "timezone",
+  { type: "string", max: 64 },
+  (value: string) => (canonicalTimeZone(value) === null ? "must be an IANA time zone name such as Europe/Berlin" : null),
+  (value: string) => canonicalTimeZone(value),
+);
+const webhookUrl = checkedRule("urlHttp", { type: "url", max: 2048, nullable: true }, (value: string) =>
+  /^https?:\/\//i.test(value) ? null : "must be an http(s) URL",
+);
 const refreshToken = { type: "string", min: 1, max: 200 } as const;
 
 function toUser(row: UserRow): User {
