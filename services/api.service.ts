@@ -23,7 +23,7 @@ import { securityHeaders, requireJsonBody, clientAddress, sendHttpError } from "
 import type { AuthMeta } from "./auth.service";
 
 /** Services a gateway needs before it is ready to serve the contract, each by one of its actions. */
-const REQUIRED_SERVICES: Record<string, string> = { auth: "auth.login", habits: "habits.list" };
+const REQUIRED_SERVICES: Record<string, string> = { auth: "auth.login", habits: "habits.list", tracking: "tracking.today" };
 
 export interface ReadyReport {
   status: "ok" | "unavailable";
@@ -229,6 +229,13 @@ const ApiService: ServiceSchema<ServiceSettingSchema & Record<string, unknown>, 
             "GET /habits/:id": "habits.get",
             "PATCH /habits/:id": "habits.update",
             "DELETE /habits/:id": "habits.remove",
+            "PUT /habits/:id/checkins/:date": "tracking.put",
+            "DELETE /habits/:id/checkins/:date": "tracking.remove",
+            "GET /habits/:id/checkins": "tracking.list",
+            "POST /habits/:id/checkins": "tracking.post",
+            "GET /habits/:id/streak": "tracking.streak",
+            "GET /habits/:id/stats": "tracking.stats",
+            "GET /today": "tracking.today",
           },
         },
         {

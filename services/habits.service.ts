@@ -58,7 +58,8 @@ export interface HabitEvent {
   habit: Habit;
 }
 
-export interface HabitRow extends Model {
+/** A habit as stored, as plain fields. */
+export interface HabitRecord {
   id: string;
   userId: string;
   name: string;
@@ -70,11 +71,20 @@ export interface HabitRow extends Model {
   startDate: string;
   archived: boolean;
   position: number;
+  /** Bumped whenever what the streak is computed from changes (see migrations/003). */
+  revision: number;
   createdAt: Date;
   updatedAt: Date;
 }
 
-export function toHabit(row: HabitRow): Habit {
+export interface HabitRow extends Model, HabitRecord {}
+
+/** Columns selecting a HabitRecord from `habits h` in plain SQL. */
+export const HABIT_RECORD_COLUMNS = `h.id, h.user_id AS "userId", h.name, h.description, h.color, h.schedule, h.target,
+  h.reminders, to_char(h.start_date, 'YYYY-MM-DD') AS "startDate", h.archived, h.position,
+  h.revision::float8 AS revision, h.created_at AS "createdAt", h.updated_at AS "updatedAt"`;
+
+export function toHabit(row: HabitRecord): Habit {
   return {
     id: row.id,
     name: row.name,
@@ -90,6 +100,26 @@ export function toHabit(row: HabitRow): Habit {
     updatedAt: row.updatedAt.toISOString(),
   };
 }
+
+/** The habits table for moleculer-db's Sequelize adapter (shared with the tracking service). */
+export const HABIT_MODEL = {
+        name: "habit",
+        define: {
+          id: { type: DataTypes.UUID, primaryKey: true },
+          userId: { type: DataTypes.UUID, allowNull: false },
+          name: { type: DataTypes.TEXT, allowNull: false },
+          description: { type: DataTypes.TEXT, allowNull: false },
+          color: { type: DataTypes.TEXT, allowNull: true },
+          schedule: { type: DataTypes.JSONB, allowNull: false },
+          target: { type: DataTypes.JSONB, allowNull: false },
+          reminders: { type: DataTypes.JSONB, allowNull: false },
+          startDate: { type: DataTypes.DATEONLY, allowNull: false },
+          archived: { type: DataTypes.BOOLEAN, allowNull: false },
+          position: { type: DataTypes.INTEGER, allowNull: false },
+          revision: { type: DataTypes.BIGINT, allowNull: false, defaultValue: 0, get(this: Model) { return Number(this.getDataValue("revision")); } },
+        },
+        options: { tableName: "habits", underscored: true, timestamps: true },
+      };
 
 const UUID = { type: "uuid" } as const;
 const fields = {
@@ -119,25 +149,7 @@ const HabitsService: ServiceSchema<ServiceSettingSchema, HabitsMethods> = {
   name: "habits",
 
   mixins: [
-    DbMixin({
-      model: {
-        name: "habit",
-        define: {
-          id: { type: DataTypes.UUID, primaryKey: true },
-          userId: { type: DataTypes.UUID, allowNull: false },
-          name: { type: DataTypes.TEXT, allowNull: false },
-          description: { type: DataTypes.TEXT, allowNull: false },
-          color: { type: DataTypes.TEXT, allowNull: true },
-          schedule: { type: DataTypes.JSONB, allowNull: false },
-          target: { type: DataTypes.JSONB, allowNull: false },
-          reminders: { type: DataTypes.JSONB, allowNull: false },
-          startDate: { type: DataTypes.DATEONLY, allowNull: false },
-          archived: { type: DataTypes.BOOLEAN, allowNull: false },
-          position: { type: DataTypes.INTEGER, allowNull: false },
-        },
-        options: { tableName: "habits", underscored: true, timestamps: true },
-      },
-    }),
+    DbMixin({ model: HABIT_MODEL }),
     OutboxMixin(),
   ],
 
@@ -250,6 +262,10 @@ const HabitsService: ServiceSchema<ServiceSettingSchema, HabitsMethods> = {
               );
               row.position = target;
             }
+          }
+          if (row.changed("schedule") || row.changed("target") || row.changed("startDate")) {
+            // Streaks and scores are now computed from other rules: older cached values are stale.
+            row.revision = row.revision + 1;
           }
           row.changed("updatedAt", true);
           await row.save({ transaction });

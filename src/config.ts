@@ -5,7 +5,7 @@
 import path from "node:path";
 import os from "node:os";
 
-export const SERVICE_NAMES = ["api", "auth", "habits"] as const;
+export const SERVICE_NAMES = ["api", "auth", "habits", "tracking"] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace"] as const;

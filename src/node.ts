@@ -14,15 +14,17 @@ import { setRuntime } from "./runtime";
 import ApiService from "../services/api.service";
 import AuthService from "../services/auth.service";
 import HabitsService from "../services/habits.service";
+import TrackingService from "../services/tracking.service";
 
 const SCHEMAS: Record<ServiceName, ServiceSchema> = {
   api: ApiService as unknown as ServiceSchema,
   auth: AuthService as unknown as ServiceSchema,
   habits: HabitsService as unknown as ServiceSchema,
+  tracking: TrackingService as unknown as ServiceSchema,
 };
 
 /** Services that keep state in Postgres: a node running any of them opens the database. */
-const DATABASE_SERVICES: ServiceName[] = ["auth", "habits"];
+const DATABASE_SERVICES: ServiceName[] = ["auth", "habits", "tracking"];
 
 export interface HabitNode {
   broker: ServiceBroker;

@@ -18,12 +18,21 @@ export interface SharedStore {
   mark(keys: string[], ttlSeconds: number): Promise<void>;
   /** For each key, whether it is set. */
   has(keys: string[]): Promise<boolean[]>;
+  /** JSON documents by key (null where absent). */
+  getJson<T>(keys: string[]): Promise<Array<T | null>>;
+  /**
+   * Stores `value` unless the key holds a document with a higher `revision`: a slow writer
+   * holding an older computation never overwrites a newer one.
+   */
+  putJsonIfNewer(key: string, value: { revision: number }, ttlSeconds: number): Promise<boolean>;
+  delete(keys: string[]): Promise<void>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
 
 export class MemoryStore implements SharedStore {
   private readonly entries = new Map<string, { value: number; expiresAt: number }>();
+  private readonly documents = new Map<string, { json: string; revision: number; expiresAt: number }>();
 
   private live(key: string, now: number) {
     const entry = this.entries.get(key);
@@ -55,10 +64,34 @@ export class MemoryStore implements SharedStore {
     return keys.map((key) => this.live(key, now) !== undefined);
   }
 
+  async getJson<T>(keys: string[]): Promise<Array<T | null>> {
+    const now = Date.now();
+    return keys.map((key) => {
+      const document = this.documents.get(key);
+      if (!document || document.expiresAt <= now) return null;
+      return JSON.parse(document.json) as T;
+    });
+  }
+
+  async putJsonIfNewer(key: string, value: { revision: number }, ttlSeconds: number): Promise<boolean> {
+    const current = this.documents.get(key);
+    if (current && current.expiresAt > Date.now() && current.revision > value.revision) return false;
+    this.documents.set(key, { json: JSON.stringify(value), revision: value.revision, expiresAt: Date.now() + ttlSeconds * 1000 });
+    return true;
+  }
+
+  async delete(keys: string[]): Promise<void> {
+    for (const key of keys) {
+      this.entries.delete(key);
+      this.documents.delete(key);
+    }
+  }
+
   async ping(): Promise<void> {}
 
   async close(): Promise<void> {
     this.entries.clear();
+    this.documents.clear();
   }
 }
 
@@ -70,6 +103,18 @@ if count == 1 then redis.call('PEXPIRE', KEYS[1], ARGV[1]) end
 local ttl = redis.call('PTTL', KEYS[1])
 if ttl < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[1]); ttl = tonumber(ARGV[1]) end
 return {count, ttl}`;
+
+// Compare-and-set on the stored document's revision, atomically.
+const PUT_IF_NEWER_SCRIPT = `
+local current = redis.call('GET', KEYS[1])
+if current then
+  local ok, doc = pcall(cjson.decode, current)
+  if ok and type(doc) == 'table' and tonumber(doc.revision) and tonumber(doc.revision) > tonumber(ARGV[2]) then
+    return 0
+  end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
+return 1`;
 
 export class RedisStore implements SharedStore {
   private constructor(
@@ -124,6 +169,21 @@ export class RedisStore implements SharedStore {
     if (keys.length === 0) return [];
     const values = await this.redis.mget(keys.map((key) => this.prefix + key));
     return values.map((value) => value !== null);
+  }
+
+  async getJson<T>(keys: string[]): Promise<Array<T | null>> {
+    if (keys.length === 0) return [];
+    const values = await this.redis.mget(keys.map((key) => this.prefix + key));
+    return values.map((value) => (value === null ? null : (JSON.parse(value) as T)));
+  }
+
+  async putJsonIfNewer(key: string, value: { revision: number }, ttlSeconds: number): Promise<boolean> {
+    const stored = await this.redis.eval(PUT_IF_NEWER_SCRIPT, 1, this.prefix + key, JSON.stringify(value), value.revision, ttlSeconds);
+    return stored === 1;
+  }
+
+  async delete(keys: string[]): Promise<void> {
+    if (keys.length > 0) await this.redis.del(...keys.map((key) => this.prefix + key));
   }
 
   async ping(): Promise<void> {

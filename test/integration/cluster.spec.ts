@@ -44,8 +44,8 @@ describeCluster("cluster of separate node processes (real Redis and Postgres)", 
     });
     // Two auth nodes start at once against the empty database (check 8), with two gateways.
     const ports = [await freePort(), await freePort()];
-    start("auth-1", "auth,habits");
-    start("auth-2", "auth,habits");
+    start("auth-1", "auth,habits,tracking");
+    start("auth-2", "auth,habits,tracking");
     start("gateway-1", "api", { PORT: String(ports[0]) });
     start("gateway-2", "api", { PORT: String(ports[1]) });
     gatewayBases = ports.map((port) => `http://127.0.0.1:${port}`);
@@ -124,7 +124,7 @@ describeCluster("cluster of separate node processes (real Redis and Postgres)", 
     // Kill the auth node without warning and start a replacement.
     const killedAt = Date.now();
     await nodes[0].kill();
-    start("auth-3", "auth,habits");
+    start("auth-3", "auth,habits,tracking");
     const recovered = await waitFor(
       "login through the replacement auth node",
       async () => {

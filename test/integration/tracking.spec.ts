@@ -1,0 +1,245 @@
+/**
+ * Check-ins, streaks, stats and /today over HTTP (issue 3, checks 3–5 in the current mode),
+ * with the clock pinned. Values are compared with the reference of DESIGN.md §4 used by the
+ * property tests, so the HTTP layer, the SQL and the cache are checked against the same rules.
+ */
+import { Client } from "pg";
+import Redis from "ioredis";
+import { startNode, type HabitNode } from "../../src/node";
+import { getRuntime } from "../../src/runtime";
+import { setClock } from "../../src/clock";
+import { Api } from "../helpers/http";
+import { MODE, clusterMode, suiteEnv, type SuiteEnv } from "../helpers/env";
+import { nextDate, referenceRound4, referenceScore, referenceStats, referenceStreak, type ReferenceHabit } from "../unit/lib/reference";
+
+jest.setTimeout(90_000);
+
+// 2026-11-21 15:00 UTC: a Saturday afternoon in Berlin.
+const NOW = new Date("2026-11-21T15:00:00Z");
+const TODAY = "2026-11-21";
+const START = nextDate(TODAY, -40);
+
+let suite: SuiteEnv;
+let node: HabitNode;
+let api: Api;
+
+beforeAll(async () => {
+  setClock(() => NOW);
+  suite = await suiteEnv();
+  node = await startNode(suite.env);
+  api = new Api(`http://127.0.0.1:${node.port}/api/v1`);
+});
+
+afterAll(async () => {
+  setClock(null);
+  await node?.stop();
+  await suite?.cleanup();
+});
+
+afterEach(() => {
+  expect(api.statuses.filter((status) => status >= 500)).toEqual([]);
+});
+
+let counter = 0;
+async function newUser(timezone = "Europe/Berlin") {
+  const reply = await api.post("/auth/register", { email: `t${Date.now()}-${counter++}@example.com`, password: "correct horse battery", timezone });
+  return reply.body.accessToken as string;
+}
+
+async function query<T extends object>(sql: string, params: unknown[]): Promise<T[]> {
+  const client = new Client(getRuntime().database!.connection);
+  await client.connect();
+  try {
+    return (await client.query<T>(sql, params)).rows;
+  } finally {
+    await client.end();
+  }
+}
+
+const put = (token: string, habitId: string, date: string, body: object) =>
+  api.request("PUT", `/habits/${habitId}/checkins/${date}`, { body, token });
+
+describe(`check-ins, streaks and stats over HTTP (${MODE} mode)`, () => {
+  const kinds: Array<Pick<ReferenceHabit, "schedule" | "target">> = [
+    { schedule: { type: "daily" }, target: { type: "boolean" } },
+    { schedule: { type: "weekdays", days: [1, 3, 5] }, target: { type: "at_least", value: 8 } },
+    { schedule: { type: "every_n_days", n: 3 }, target: { type: "at_most", value: 2 } },
+    { schedule: { type: "times_per_week", times: 3 }, target: { type: "boolean" } },
+  ];
+
+  it.each(kinds.map((kind) => [kind.schedule.type, kind]))("%s: check in, backfill, skip, delete; values match the reference", async (_type, kind) => {
+    const token = await newUser();
+    const created = await api.post("/habits", { name: "h", startDate: START, ...kind }, token);
+    expect(created.status).toBe(201);
+    const id = created.body.id;
+    const numeric = kind.target.type !== "boolean";
+    const checkins = new Map<string, ReferenceHabit["checkins"][number]>();
+    // A fixed but irregular history: done most days, some skips, a value that misses, a deletion.
+    for (let offset = 0; offset <= 40; offset++) {
+      const date = nextDate(START, offset);
+      if (offset % 7 === 3) continue;
+      const status = offset % 9 === 4 ? "skipped" : "done";
+      const value = numeric ? (offset % 5 === 0 ? 9 : 1) : null;
+      const reply = await put(token, id, date, numeric ? { status, value } : { status });
+      expect(reply.status).toBe(201);
+      expect(reply.body).toMatchObject({ habitId: id, date, status, value, note: null });
+      checkins.set(date, { date, status, value });
+    }
+    const replaced = await put(token, id, TODAY, numeric ? { value: 1, note: "again" } : { note: "again" });
+    expect(replaced.status).toBe(200);
+    expect(replaced.body.note).toBe("again");
+    checkins.set(TODAY, { date: TODAY, status: "done", value: numeric ? 1 : null });
+    const removedDate = nextDate(START, 20);
+    expect((await api.request("DELETE", `/habits/${id}/checkins/${removedDate}`, { token })).status).toBe(204);
+    expect((await api.request("DELETE", `/habits/${id}/checkins/${removedDate}`, { token })).status).toBe(404);
+    checkins.delete(removedDate);
+
+    const reference: ReferenceHabit = { ...kind, startDate: START, today: TODAY, checkins: [...checkins.values()] } as ReferenceHabit;
+    const streak = await api.get(`/habits/${id}/streak`, token);
+    expect(streak.status).toBe(200);
+    expect(streak.body).toEqual({
+      ...referenceStreak(reference),
+      unit: kind.schedule.type === "times_per_week" ? "weeks" : "days",
+      completedToday: expect.any(Boolean),
+      lastCompletedDate: expect.any(String),
+      score: referenceRound4(referenceScore(reference)),
+    });
+    const stats = await api.get(`/habits/${id}/stats?from=${nextDate(TODAY, -60)}&to=${TODAY}`, token);
+    expect(stats.body).toEqual(referenceStats(reference, START, TODAY));
+    const defaultStats = await api.get(`/habits/${id}/stats`, token);
+    expect(defaultStats.body).toEqual(referenceStats(reference, nextDate(TODAY, -29), TODAY));
+    const list = await api.get(`/habits/${id}/checkins?from=${START}&to=${TODAY}`, token);
+    expect(list.body.map((c: { date: string }) => c.date)).toEqual([...checkins.keys()].sort());
+    const today = await api.get("/today", token);
+    expect(today.body.date).toBe(TODAY);
+    expect(today.body.habits[0]).toMatchObject({ habit: { id }, streak: { current: streak.body.current, longest: streak.body.longest }, score: streak.body.score });
+  });
+
+  it("POST defaults the date to today in the user's zone", async () => {
+    // 23:30 UTC is already tomorrow in Berlin: the check-in belongs to the user's date.
+    setClock(() => new Date("2026-11-21T23:30:00Z"));
+    try {
+      const token = await newUser("Europe/Berlin");
+      const habit = (await api.post("/habits", {}, token)).body; // 422: name required
+      expect(habit.type).toBe("VALIDATION_ERROR");
+      const id = (await api.post("/habits", { name: "late" }, token)).body.id;
+      const reply = await api.post(`/habits/${id}/checkins`, {}, token);
+      expect(reply.status).toBe(201);
+      expect(reply.body.date).toBe("2026-11-22");
+      // Changing the zone never rewrites stored dates.
+      await api.patch("/me", { timezone: "Pacific/Pago_Pago" }, token);
+      const list = await api.get(`/habits/${id}/checkins?from=2026-11-20&to=2026-11-21`, token);
+      expect(list.body).toEqual([]);
+      expect((await query<{ d: string }>("SELECT to_char(date, 'YYYY-MM-DD') AS d FROM checkins WHERE habit_id = $1", [id])).map((r) => r.d)).toEqual(["2026-11-22"]);
+    } finally {
+      setClock(() => NOW);
+    }
+  });
+
+  it.each([
+    ["a future date", nextDate(TODAY, 1), {}, "date"],
+    ["a date before startDate", nextDate(START, -1), {}, "date"],
+    ["a value on a boolean habit", TODAY, { value: 3 }, "value"],
+    ["an unknown status", TODAY, { status: "maybe" }, "status"],
+    ["a long note", TODAY, { note: "n".repeat(501) }, "note"],
+    ["an unknown field", TODAY, { mood: "good" }, "mood"],
+  ])("rejects %s with 422 and stores nothing", async (_label, date, body, field) => {
+    const token = await newUser();
+    const id = (await api.post("/habits", { name: "h", startDate: START }, token)).body.id;
+    const reply = await put(token, id, date, body);
+    expect(reply.status).toBe(422);
+    expect(reply.body.data.map((entry: { field: string }) => entry.field)).toContain(field);
+    expect((await api.get(`/habits/${id}/checkins?from=${START}`, token)).body).toEqual([]);
+  });
+
+  it("rejects a non-date, a missing value on a numeric habit, and bad ranges", async () => {
+    const token = await newUser();
+    const id = (await api.post("/habits", { name: "h", startDate: START, target: { type: "at_least", value: 2 } }, token)).body.id;
+    expect((await put(token, id, "yesterday", {})).status).toBe(422);
+    expect((await put(token, id, "2026-02-30", {})).status).toBe(422);
+    const missing = await put(token, id, TODAY, { status: "done" });
+    expect([missing.status, missing.body.data[0].field]).toEqual([422, "value"]);
+    expect((await put(token, id, TODAY, { status: "skipped" })).status).toBe(201);
+    expect((await api.get(`/habits/${id}/stats?from=${TODAY}&to=${START}`, token)).status).toBe(422);
+    expect((await api.get(`/habits/${id}/stats?from=2025-01-01&to=${TODAY}`, token)).status).toBe(422);
+    expect((await api.get(`/habits/${id}/stats?from=2026-13-01`, token)).status).toBe(422);
+    const empty = await api.get(`/habits/${id}/stats?from=2026-12-01&to=2026-12-10`, token);
+    expect(empty.body).toMatchObject({ days: [], scheduled: 0, completed: 0, completionRate: 0 });
+  });
+
+  it("answers 404 for another user's habit and check-ins on every route", async () => {
+    const owner = await newUser();
+    const intruder = await newUser();
+    const id = (await api.post("/habits", { name: "mine", startDate: START }, owner)).body.id;
+    await put(owner, id, TODAY, {});
+    const routes: Array<[string, string, object?]> = [
+      ["PUT", `/habits/${id}/checkins/${TODAY}`, {}],
+      ["POST", `/habits/${id}/checkins`, {}],
+      ["DELETE", `/habits/${id}/checkins/${TODAY}`],
+      ["GET", `/habits/${id}/checkins`],
+      ["GET", `/habits/${id}/streak`],
+      ["GET", `/habits/${id}/stats`],
+    ];
+    for (const [method, path, body] of routes) {
+      expect([method, path, (await api.request(method, path, { body, token: intruder })).status]).toEqual([method, path, 404]);
+    }
+    expect((await api.get("/today", intruder)).body.habits).toEqual([]);
+    expect((await api.get(`/habits/${id}/checkins`, owner)).body).toHaveLength(1);
+  });
+
+  it("20 concurrent PUTs for one habit and date leave one check-in and a correct streak", async () => {
+    const token = await newUser();
+    const id = (await api.post("/habits", { name: "h", startDate: nextDate(TODAY, -1) }, token)).body.id;
+    await put(token, id, nextDate(TODAY, -1), {});
+    const replies = await Promise.all(Array.from({ length: 20 }, (_, i) => put(token, id, TODAY, { note: `n${i}` })));
+    expect(replies.filter((reply) => reply.status === 201)).toHaveLength(1);
+    expect(replies.filter((reply) => reply.status === 200)).toHaveLength(19);
+    expect(await query("SELECT 1 FROM checkins WHERE habit_id = $1 AND date = $2", [id, TODAY])).toHaveLength(1);
+    expect((await api.get(`/habits/${id}/streak`, token)).body).toMatchObject({ current: 2, longest: 2, completedToday: true });
+  });
+
+  it("every check-in write stores exactly one event with it; a failed write stores neither", async () => {
+    const token = await newUser();
+    const id = (await api.post("/habits", { name: "h", startDate: START }, token)).body.id;
+    await put(token, id, TODAY, {});
+    await put(token, id, TODAY, { note: "edit" });
+    await api.request("DELETE", `/habits/${id}/checkins/${TODAY}`, { token });
+    await put(token, id, nextDate(TODAY, 1), {}); // rejected: nothing stored
+    const events = await query<{ event: string }>(
+      "SELECT event FROM outbox WHERE payload->>'habitId' = $1 AND event LIKE 'checkin.%' ORDER BY id",
+      [id],
+    );
+    expect(events.map((row) => row.event)).toEqual(["checkin.recorded", "checkin.recorded", "checkin.removed"]);
+  });
+
+  it("fires streak.milestone once per habit, milestone and run", async () => {
+    const token = await newUser();
+    const id = (await api.post("/habits", { name: "walk", startDate: nextDate(TODAY, -8) }, token)).body.id;
+    for (let offset = 8; offset >= 1; offset--) await put(token, id, nextDate(TODAY, -offset), {});
+    await put(token, id, nextDate(TODAY, -1), { note: "again" }); // re-PUT: no second milestone
+    const milestones = await query<{ payload: { milestone: number; runStart: string } }>(
+      "SELECT payload FROM outbox WHERE payload->>'habitId' = $1 AND event = 'streak.milestone'",
+      [id],
+    );
+    expect(milestones.map((row) => [row.payload.milestone, row.payload.runStart])).toEqual([[7, nextDate(TODAY, -8)]]);
+  });
+
+  it("serves a correct streak after the cache is flushed", async () => {
+    const token = await newUser();
+    const id = (await api.post("/habits", { name: "h", startDate: nextDate(TODAY, -2) }, token)).body.id;
+    for (const offset of [2, 1, 0]) await put(token, id, nextDate(TODAY, -offset), {});
+    const before = (await api.get(`/habits/${id}/streak`, token)).body;
+    if (clusterMode) {
+      const redis = new Redis(process.env.TEST_REDIS_URL as string);
+      await redis.flushall();
+      await redis.quit();
+    } else {
+      await getRuntime().store.delete([`streak:${id}`]);
+    }
+    expect((await api.get(`/habits/${id}/streak`, token)).body).toEqual(before);
+    expect(before).toMatchObject({ current: 3, completedToday: true });
+    // Editing the habit's rules recomputes instead of serving the cached value.
+    await api.patch(`/habits/${id}`, { target: { type: "at_least", value: 5 } }, token);
+    expect((await api.get(`/habits/${id}/streak`, token)).body).toMatchObject({ current: 0, completedToday: false });
+  });
+});
