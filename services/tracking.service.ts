@@ -265,9 +265,12 @@ const TrackingService: ServiceSchema<ServiceSettingSchema, TrackingMethods> = {
 
     streak: {
       rest: "GET /habits/:id/streak",
-      params: { $$strict: true, id: UUID },
-      async handler(ctx: Context<{ id: string }, AuthMeta>): Promise<StreakView> {
-        return streakView((await this.cachedProgress(await this.ownHabit(ctx, ctx.params.id))).progress);
+      // `id` from the REST route; `habitId` for operators (`call tracking.streak --habitId …`).
+      params: { $$strict: true, id: { ...UUID, optional: true }, habitId: { ...UUID, optional: true } },
+      async handler(ctx: Context<{ id?: string; habitId?: string }, AuthMeta>): Promise<StreakView> {
+        const habitId = ctx.params.id ?? ctx.params.habitId;
+        if (!habitId) throw validationError([{ field: "habitId", type: "required", message: "The 'habitId' field is required." }]);
+        return streakView((await this.cachedProgress(await this.ownHabit(ctx, habitId))).progress);
       },
     },
 
@@ -325,12 +328,17 @@ const TrackingService: ServiceSchema<ServiceSettingSchema, TrackingMethods> = {
   },
 
   methods: {
+    /**
+     * The habit, if the caller owns it. Every gateway route that reaches this service is
+     * authenticated, so the gateway always sets `ctx.meta.user`; a call without it comes from
+     * inside the cluster (an operator's REPL, another service) and may read any habit.
+     */
     async ownHabit(ctx, habitId, transaction, lock = false) {
-      const userId = ctx.meta.user?.id ?? "";
+      const internal = ctx.meta.user === undefined;
       const [found] = await this.sequelize().query<HabitRecord & { timezone: string }>(
         `SELECT ${HABIT_RECORD_COLUMNS}, u.timezone FROM habits h JOIN users u ON u.id = h.user_id
-          WHERE h.id = $1 AND h.user_id = $2 ${lock ? "FOR UPDATE OF h" : ""}`,
-        { bind: [habitId, userId], type: QueryTypes.SELECT, transaction },
+          WHERE h.id = $1 AND (h.user_id = $2 OR $3) ${lock ? "FOR UPDATE OF h" : ""}`,
+        { bind: [habitId, ctx.meta.user?.id ?? null, internal], type: QueryTypes.SELECT, transaction },
       );
       if (!found) throw new NotFoundError("Habit");
       const { timezone, ...row } = found;

@@ -104,6 +104,27 @@ describeCluster("cluster of separate node processes (real Redis and Postgres)", 
     expect(statuses.slice(10)).toEqual([429, 429]);
   });
 
+  it("both gateways see a check-in made through the other at once", async () => {
+    const headers = { "x-forwarded-for": "192.0.2.20" };
+    const email = `tracker${Date.now()}@example.com`;
+    const registered = await gateways[0].request("POST", "/auth/register", { body: { email, password: "correct horse battery" }, headers });
+    const token = registered.body.accessToken;
+    const habit = await gateways[0].post("/habits", { name: "shared" }, token);
+    expect(habit.status).toBe(201);
+    // Warm both gateways' view (and the cache) first, so a stale value would show.
+    for (const api of gateways) expect((await api.get(`/habits/${habit.body.id}/streak`, token)).body.current).toBe(0);
+    for (const [writer, reader] of [[0, 1], [1, 0]] as const) {
+      const date = writer === 0 ? habit.body.startDate : habit.body.startDate;
+      const body = writer === 0 ? { note: "first" } : { status: "skipped" };
+      const put = await gateways[writer].request("PUT", `/habits/${habit.body.id}/checkins/${date}`, { body, token });
+      expect([200, 201]).toContain(put.status);
+      const streak = await gateways[reader].get(`/habits/${habit.body.id}/streak`, token);
+      expect(streak.body).toMatchObject(writer === 0 ? { current: 1, completedToday: true } : { current: 0, completedToday: false });
+      const today = await gateways[reader].get("/today", token);
+      expect(today.body.habits[0].status).toBe(writer === 0 ? "done" : "skipped");
+    }
+  });
+
   it("serves the auth flow; survives the auth node being killed and replaced; 503 when none is left", async () => {
     // Down to one auth node, stopped cleanly.
     await nodes[1].stop();

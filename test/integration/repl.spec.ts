@@ -13,6 +13,7 @@ describe("REPL on stdin", () => {
     const repl = NodeProcess.start("repl", baseEnv({ DATA_DIR: dataDir, LOG_LEVEL: "warn" }), ["--repl"]);
     repl.write('call auth.register --email repl@example.com --password "long enough pw" --displayName Repl\n');
     repl.write("call auth.login --email repl@example.com --password wrong-password\n");
+    repl.write("call tracking.streak --habitId 00000000-0000-4000-8000-000000000000\n");
     repl.endInput();
     const code = await repl.exited;
     fs.rmSync(dataDir, { recursive: true, force: true });
@@ -24,5 +25,6 @@ describe("REPL on stdin", () => {
     expect(out).toMatch(/displayName: 'Repl'/);
     expect(out).toMatch(/accessToken: 'ey/);
     expect(out).toContain("Invalid email or password");
+    expect(out).toContain("Habit not found");
   });
 });

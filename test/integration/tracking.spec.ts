@@ -187,6 +187,17 @@ describe(`check-ins, streaks and stats over HTTP (${MODE} mode)`, () => {
     expect((await api.get(`/habits/${id}/checkins`, owner)).body).toHaveLength(1);
   });
 
+  it("answers tracking.streak by habitId to an operator inside the cluster (the REPL's call)", async () => {
+    const token = await newUser();
+    const id = (await api.post("/habits", { name: "h", startDate: TODAY }, token)).body.id;
+    await put(token, id, TODAY, {});
+    const streak = await node.broker.call("tracking.streak", { habitId: id });
+    expect(streak).toEqual((await api.get(`/habits/${id}/streak`, token)).body);
+    // Through the gateway a user is always set, so `habitId` grants nothing to a stranger.
+    const stranger = await newUser();
+    expect((await api.get(`/habits/${id}/streak?habitId=${id}`, stranger)).status).toBe(404);
+  });
+
   it("20 concurrent PUTs for one habit and date leave one check-in and a correct streak", async () => {
     const token = await newUser();
     const id = (await api.post("/habits", { name: "h", startDate: nextDate(TODAY, -1) }, token)).body.id;
