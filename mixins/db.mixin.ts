@@ -31,8 +31,15 @@ class RuntimeSqlAdapter extends SqlAdapter {
   }
 
   override connect(): Promise<void> {
-    (this as unknown as { opts: unknown[] }).opts = [getDatabase().sequelizeOptions(this.poolMax)];
+    const database = getDatabase();
+    // Embedded: the one shared instance (set here, after moleculer-db cloned the schema).
+    (this as unknown as { opts: unknown[] }).opts = [database.shared ?? database.sequelizeOptions(this.poolMax)];
     return super.connect();
+  }
+
+  /** The shared embedded instance belongs to the database and is closed with it. */
+  override disconnect(): Promise<void> {
+    return getDatabase().shared ? Promise.resolve() : super.disconnect();
   }
 }
 

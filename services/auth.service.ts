@@ -8,6 +8,7 @@ import type { Context, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import { DataTypes, QueryTypes, UniqueConstraintError, type Model, type Transaction } from "sequelize";
 import { randomUUID } from "node:crypto";
 import { DbMixin, type DbMethods } from "../mixins/db.mixin";
+import { OutboxMixin, type OutboxMethods } from "../mixins/outbox.mixin";
 import { canonicalTimeZone } from "../lib/timezones";
 import { checkedRule } from "../src/params";
 import { getRuntime } from "../src/runtime";
@@ -92,7 +93,7 @@ interface AuthLocals {
   denylist: Denylist;
 }
 
-interface AuthMethods extends DbMethods {
+interface AuthMethods extends DbMethods, OutboxMethods {
   users(): import("sequelize").ModelStatic<UserRow>;
   findUser(id: string): Promise<UserRow>;
   startSession(user: UserRow, transaction?: Transaction): Promise<AuthResult>;
@@ -144,6 +145,7 @@ const AuthService: ServiceSchema<ServiceSettingSchema, AuthMethods, AuthLocals> 
         options: { tableName: "users", underscored: true, timestamps: true },
       },
     }),
+    OutboxMixin(),
   ],
 
   actions: {
@@ -172,7 +174,10 @@ const AuthService: ServiceSchema<ServiceSettingSchema, AuthMethods, AuthLocals> 
               },
               { transaction },
             );
-            return this.startSession(user, transaction);
+            const session = await this.startSession(user, transaction);
+            // Stored with the account, so the welcome is never lost (DESIGN.md §6).
+            await this.recordEvent(transaction, "user.registered", user.id, { user: session.user } satisfies UserRegisteredEvent);
+            return session;
           })
           .catch((err: unknown) => {
             // Lost a race with a concurrent registration of the same email.
@@ -181,7 +186,6 @@ const AuthService: ServiceSchema<ServiceSettingSchema, AuthMethods, AuthLocals> 
             }
             throw err;
           });
-        ctx.emit("user.registered", { user: result.user } satisfies UserRegisteredEvent);
         ctx.meta.$statusCode = 201;
         ctx.meta.$location = "/api/v1/me";
         return result;

@@ -8,7 +8,7 @@ import path from "node:path";
 import { PGlite } from "@electric-sql/pglite";
 import { PGLiteSocketServer } from "@electric-sql/pglite-socket";
 import { Client, type ClientConfig } from "pg";
-import type { Options as SequelizeOptions } from "sequelize";
+import { Sequelize, type Options as SequelizeOptions } from "sequelize";
 import { ConfigError, type AppConfig } from "./config";
 
 export interface Database {
@@ -16,6 +16,15 @@ export interface Database {
   embedded: boolean;
   /** Sequelize options for moleculer-db's adapter (which must never sync()). */
   sequelizeOptions(poolMax?: number): SequelizeOptions & { noSync: true };
+  /**
+   * Embedded only: the one Sequelize instance (one connection) every service shares.
+   * pglite-socket multiplexes connections per protocol message, so two connections' extended
+   * queries (Parse, Bind, Execute, Sync) can interleave and corrupt each other; one connection
+   * cannot. PGlite runs one query at a time anyway, so nothing is lost.
+   */
+  shared: Sequelize | null;
+  /** A query outside the services (readiness, tests), safe in both modes. */
+  query<T extends object>(sql: string, params?: unknown[]): Promise<T[]>;
   ping(): Promise<void>;
   close(): Promise<void>;
 }
@@ -37,33 +46,45 @@ function connectionFromUrl(databaseUrl: string): ClientConfig {
 }
 
 function makeDatabase(connection: ClientConfig, embedded: boolean, close: () => Promise<void>): Database {
+  const sequelizeOptions = (poolMax = 10): SequelizeOptions & { noSync: true } => ({
+    dialect: "postgres",
+    host: connection.host,
+    port: connection.port,
+    database: connection.database,
+    username: connection.user,
+    password: connection.password as string | undefined,
+    dialectOptions: connection.ssl ? { ssl: connection.ssl } : {},
+    logging: false,
+    pool: { max: poolMax, min: 0, idle: 10_000, acquire: 30_000 },
+    noSync: true,
+  });
+  const shared = embedded ? new Sequelize({ ...sequelizeOptions(1), pool: { max: 1, min: 0, idle: 60_000, acquire: 60_000 } }) : null;
+  // moleculer-db-adapter-sequelize reads `noSync` from its first argument, here this instance:
+  // the schema comes from migrations only.
+  if (shared) Object.assign(shared, { noSync: true });
+  const query = async <T extends object>(sql: string, params: unknown[] = []): Promise<T[]> => {
+    if (shared) return (await shared.query(sql, { bind: params, raw: true }))[0] as T[];
+    const client = new Client({ ...connection, connectionTimeoutMillis: 2000 });
+    try {
+      await client.connect();
+      return (await client.query(sql, params)).rows as T[];
+    } finally {
+      await client.end().catch(() => undefined);
+    }
+  };
   return {
     connection,
     embedded,
-    sequelizeOptions(poolMax = 10) {
-      return {
-        dialect: "postgres",
-        host: connection.host,
-        port: connection.port,
-        database: connection.database,
-        username: connection.user,
-        password: connection.password as string | undefined,
-        dialectOptions: connection.ssl ? { ssl: connection.ssl } : {},
-        logging: false,
-        pool: { max: poolMax, min: 0, idle: 10_000, acquire: 10_000 },
-        noSync: true,
-      };
-    },
+    shared,
+    query,
+    sequelizeOptions,
     async ping() {
-      const client = new Client({ ...connection, connectionTimeoutMillis: 2000 });
-      try {
-        await client.connect();
-        await client.query("SELECT 1");
-      } finally {
-        await client.end().catch(() => undefined);
-      }
+      await query("SELECT 1");
     },
-    close,
+    async close() {
+      await shared?.close();
+      await close();
+    },
   };
 }
 

@@ -152,6 +152,19 @@ describe(`auth flow (${MODE} mode)`, () => {
     expect((await api.get("/me", session.accessToken)).body).toMatchObject({ timezone: "Pacific/Kiritimati", role: "user" });
   });
 
+  it("stores user.registered with the account and publishes it", async () => {
+    const received: string[] = [];
+    const probe = await node.broker.createService({
+      name: `probe${Date.now()}`,
+      events: { "user.registered"(ctx: { params: { user: { email: string } } }) { received.push(ctx.params.user.email); } },
+    });
+    const session = await register();
+    const deadline = Date.now() + 10_000;
+    while (!received.includes(session.user.email) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    await node.broker.destroyService(probe);
+    expect(received.filter((email) => email === session.user.email)).toHaveLength(1);
+  });
+
   it("wrong password and unknown account both answer 401 INVALID_CREDENTIALS", async () => {
     const session = await register();
     const wrong = await api.post("/auth/login", { email: session.user.email, password: "not the password" });

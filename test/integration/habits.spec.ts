@@ -4,7 +4,6 @@
  * without gaps, delete, validation, ownership (404 for another user's habit), and one
  * outbox event per change, published once.
  */
-import { Client } from "pg";
 import type { Context } from "moleculer";
 import { startNode, type HabitNode } from "../../src/node";
 import { getRuntime } from "../../src/runtime";
@@ -50,15 +49,11 @@ async function newUser(timezone = "UTC") {
   return reply.body.accessToken as string;
 }
 
-async function outboxRows(habitId: string) {
-  const client = new Client(getRuntime().database!.connection);
-  await client.connect();
-  const { rows } = await client.query<{ event: string; event_id: string; published_at: Date | null }>(
+function outboxRows(habitId: string) {
+  return getRuntime().database!.query<{ event: string; event_id: string; published_at: Date | null }>(
     "SELECT event, event_id, published_at FROM outbox WHERE payload->'habit'->>'id' = $1 ORDER BY id",
     [habitId],
   );
-  await client.end();
-  return rows;
 }
 
 async function until<T>(probe: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> {

@@ -3,7 +3,6 @@
  * with the clock pinned. Values are compared with the reference of DESIGN.md §4 used by the
  * property tests, so the HTTP layer, the SQL and the cache are checked against the same rules.
  */
-import { Client } from "pg";
 import Redis from "ioredis";
 import { startNode, type HabitNode } from "../../src/node";
 import { getRuntime } from "../../src/runtime";
@@ -46,14 +45,8 @@ async function newUser(timezone = "Europe/Berlin") {
   return reply.body.accessToken as string;
 }
 
-async function query<T extends object>(sql: string, params: unknown[]): Promise<T[]> {
-  const client = new Client(getRuntime().database!.connection);
-  await client.connect();
-  try {
-    return (await client.query<T>(sql, params)).rows;
-  } finally {
-    await client.end();
-  }
+function query<T extends object>(sql: string, params: unknown[]): Promise<T[]> {
+  return getRuntime().database!.query<T>(sql, params);
 }
 
 const put = (token: string, habitId: string, date: string, body: object) =>
@@ -131,6 +124,39 @@ describe(`check-ins, streaks and stats over HTTP (${MODE} mode)`, () => {
       const list = await api.get(`/habits/${id}/checkins?from=2026-11-20&to=2026-11-21`, token);
       expect(list.body).toEqual([]);
       expect((await query<{ d: string }>("SELECT to_char(date, 'YYYY-MM-DD') AS d FROM checkins WHERE habit_id = $1", [id])).map((r) => r.d)).toEqual(["2026-11-22"]);
+    } finally {
+      setClock(() => NOW);
+    }
+  });
+
+  // Issue 3, check 2 through the API: at 23:59 and 00:01 local, "today" and the stored date are
+  // the user's own, and yesterday's completion still carries the streak.
+  it.each([
+    ["Pacific/Kiritimati", "2026-11-21T09:59:00Z", "2026-11-21", "2026-11-21T10:01:00Z", "2026-11-22"],
+    ["Pacific/Pago_Pago", "2026-11-22T10:59:00Z", "2026-11-21", "2026-11-22T11:01:00Z", "2026-11-22"],
+    ["America/New_York", "2026-03-09T03:59:00Z", "2026-03-08", "2026-03-09T04:01:00Z", "2026-03-09"],
+    ["America/New_York", "2026-11-02T04:59:00Z", "2026-11-01", "2026-11-02T05:01:00Z", "2026-11-02"],
+    ["Europe/Berlin", "2026-03-29T21:59:00Z", "2026-03-29", "2026-03-29T22:01:00Z", "2026-03-30"],
+    ["Europe/Berlin", "2026-10-25T22:59:00Z", "2026-10-25", "2026-10-25T23:01:00Z", "2026-10-26"],
+    ["Australia/Lord_Howe", "2026-06-15T13:29:00Z", "2026-06-15", "2026-06-15T13:31:00Z", "2026-06-16"],
+    ["America/Sao_Paulo", "2018-11-04T02:59:00Z", "2018-11-03", "2018-11-04T03:01:00Z", "2018-11-04"],
+  ])("in %s: 23:59 local is %s's date, 00:01 the next", async (zone, before, beforeDate, after, afterDate) => {
+    try {
+      setClock(() => new Date(before));
+      const token = await newUser(zone);
+      const id = (await api.post("/habits", { name: "zoned", startDate: nextDate(beforeDate, -1) }, token)).body.id;
+      await put(token, id, nextDate(beforeDate, -1), {});
+      const late = await api.post(`/habits/${id}/checkins`, {}, token);
+      expect(late.body.date).toBe(beforeDate);
+      expect((await api.get("/today", token)).body.date).toBe(beforeDate);
+      expect((await api.get(`/habits/${id}/streak`, token)).body).toMatchObject({ current: 2, completedToday: true });
+      setClock(() => new Date(after));
+      expect((await api.get("/today", token)).body).toMatchObject({ date: afterDate, habits: [{ due: true, status: "pending" }] });
+      // A new day, not yet checked in: the streak holds (today is pending) but is not completed today.
+      expect((await api.get(`/habits/${id}/streak`, token)).body).toMatchObject({ current: 2, completedToday: false, lastCompletedDate: beforeDate });
+      const early = await api.post(`/habits/${id}/checkins`, {}, token);
+      expect(early.body.date).toBe(afterDate);
+      expect((await api.get(`/habits/${id}/streak`, token)).body).toMatchObject({ current: 3, completedToday: true });
     } finally {
       setClock(() => NOW);
     }

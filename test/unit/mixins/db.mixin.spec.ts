@@ -77,6 +77,8 @@ describe("DbMixin", () => {
       const database: Database = {
         connection: { host: "127.0.0.1", port: 1 },
         embedded: false,
+        shared: null,
+        query: async () => [],
         sequelizeOptions,
         ping: async () => undefined,
         close: async () => undefined,
