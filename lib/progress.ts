@@ -59,6 +59,44 @@ export function round4(value: number): number {
   return Math.round(Number((value * 10_000).toPrecision(12))) / 10_000;
 }
 
+interface RunState {
+  run: number;
+  runStart: number | null;
+  longest: number;
+  /** Whether the latest decided period broke the run (or none was decided yet). */
+  lastBroke: boolean;
+}
+
+const newRun = (): RunState => ({ run: 0, runStart: null, longest: 0, lastBroke: true });
+
+/** One decided period: counted (completed day / met week), kept (skipped, excused, transparent), or a break. */
+function advanceRun(state: RunState, outcome: "count" | "keep" | "break", period: number): void {
+  if (outcome === "break") {
+    state.run = 0;
+    state.runStart = null;
+    state.lastBroke = true;
+    return;
+  }
+  state.runStart ??= period;
+  state.lastBroke = false;
+  if (outcome === "count") state.longest = Math.max(state.longest, ++state.run);
+}
+
+function finishRun(state: RunState, unit: StreakUnit): Streak {
+  const current = state.lastBroke ? 0 : state.run;
+  return { current, longest: state.longest, unit, currentRunStart: current > 0 && state.runStart !== null ? fromDay(state.runStart) : null };
+}
+
+function scoreParameters(schedule: Schedule) {
+  const { num, den } = frequencyOf(schedule);
+  const [windowNum, windowDen] = num / den < 1 ? [2 * num, 2 * den] : [num, den];
+  return { multiplier: 0.5 ** (Math.sqrt(num / den) / 13), windowNum, windowDen };
+}
+
+function scoreStep(previous: number, completedInWindow: number, multiplier: number, windowNum: number): number {
+  return previous * multiplier + Math.min(1, completedInWindow / windowNum) * (1 - multiplier);
+}
+
 /** A history indexed for the rules: one mark per epoch day (a dense array), and the day range. */
 class Indexed {
   readonly start: number;
@@ -154,79 +192,62 @@ class Indexed {
   }
 
   streak(): Streak {
-    return this.weekly ? this.weekStreak() : this.dayStreak();
+    return finishRun(this.weekly ? this.weekRuns(this.end) : this.dayRuns(this.end), this.weekly ? "weeks" : "days");
   }
 
-  /** Runs of scheduled days without a missed one; skipped and pending days neither count nor break. */
-  private dayStreak(): Streak {
-    let run = 0;
-    let runStart: number | null = null;
-    let longest = 0;
-    let lastBroke = true;
-    for (let day = this.start; day <= this.end; day++) {
+  /**
+   * Runs of scheduled days without a missed one, through day `last`; skipped days, and a
+   * pending `today`, neither count nor break.
+   */
+  dayRuns(last: number, state: RunState = newRun()): RunState {
+    for (let day = this.start; day <= last; day++) {
       if (!this.scheduled(day)) continue;
       const mark = this.mark(day);
       const kept = mark === Mark.Completed || mark === Mark.Skipped;
-      if (!kept && day === this.end) break; // pending today: neither counts nor breaks
-      if (!kept) {
-        run = 0;
-        runStart = null;
-        lastBroke = true;
-        continue;
-      }
-      runStart ??= day;
-      lastBroke = false;
-      if (mark === Mark.Completed) longest = Math.max(longest, ++run);
+      if (!kept && day === this.end) break; // pending today
+      advanceRun(state, kept ? (mark === Mark.Completed ? "count" : "keep") : "break", day);
     }
-    const current = lastBroke ? 0 : run;
-    return { current, longest, unit: "days", currentRunStart: current > 0 && runStart !== null ? fromDay(runStart) : null };
+    return state;
   }
 
-  /** Runs of ISO weeks without a missed one, counting met weeks. */
-  private weekStreak(): Streak {
-    let run = 0;
-    let runStart: number | null = null;
-    let longest = 0;
-    let lastBroke = true;
-    if (this.start <= this.end) {
-      for (let monday = weekStartOfDay(this.start); monday <= this.end; monday += 7) {
-        const state = this.weekState(monday);
-        if (state === "pending") continue;
-        if (state === "missed") {
-          run = 0;
-          runStart = null;
-          lastBroke = true;
-          continue;
-        }
-        runStart ??= monday;
-        lastBroke = false;
-        if (state === "met") longest = Math.max(longest, ++run);
-      }
+  /** Runs of ISO weeks without a missed one, counting met weeks, through the week of `last`. */
+  weekRuns(last: number, state: RunState = newRun()): RunState {
+    if (this.start > this.end) return state;
+    for (let monday = weekStartOfDay(this.start); monday <= last; monday += 7) {
+      const week = this.weekState(monday);
+      if (week === "pending") continue;
+      advanceRun(state, week === "met" ? "count" : week === "missed" ? "break" : "keep", monday);
     }
-    const current = lastBroke ? 0 : run;
-    return { current, longest, unit: "weeks", currentRunStart: current > 0 && runStart !== null ? fromDay(runStart) : null };
+    return state;
   }
 
-  /** Loop Habit Tracker's strength: an exponential moving average of a windowed completion rate. */
-  score(): number {
-    if (this.start > this.end) return 0;
-    const { num, den } = frequencyOf(this.history.schedule);
-    const multiplier = 0.5 ** (Math.sqrt(num / den) / 13);
-    const [windowNum, windowDen] = num / den < 1 ? [2 * num, 2 * den] : [num, den];
+  /**
+   * Loop Habit Tracker's strength through day `last`: an exponential moving average of a
+   * windowed completion rate.
+   */
+  score(last = this.end): number {
+    if (this.start > last) return 0;
+    const { multiplier, windowNum, windowDen } = scoreParameters(this.history.schedule);
     // completedUpTo[i]: completed check-ins on days first..first+i-1 (any day, scheduled or not).
     const first = this.start - windowDen;
-    const completedUpTo = new Int32Array(this.end - first + 2);
-    for (let day = first; day <= this.end; day++) {
+    const completedUpTo = new Int32Array(last - first + 2);
+    for (let day = first; day <= last; day++) {
       completedUpTo[day - first + 1] = completedUpTo[day - first] + (this.mark(day) === Mark.Completed ? 1 : 0);
     }
     let score = 0;
-    for (let day = this.start; day <= this.end; day++) {
+    for (let day = this.start; day <= last; day++) {
       if (this.mark(day) === Mark.Skipped) continue;
       const inWindow = completedUpTo[day - first + 1] - completedUpTo[day - windowDen + 1 - first];
-      const percentage = Math.min(1, inWindow / windowNum);
-      score = score * multiplier + percentage * (1 - multiplier);
+      score = scoreStep(score, inWindow, multiplier, windowNum);
     }
     return score;
+  }
+
+  /** Completed check-ins on days from..to. */
+  completedBetween(from: number, to: number): number {
+    let count = 0;
+    for (let day = from; day <= to; day++) if (this.mark(day) === Mark.Completed) count++;
+    return count;
   }
 }
 
@@ -288,4 +309,86 @@ export function isDueToday(history: HabitHistory): boolean {
     if (indexed.mark(day) === Mark.Completed) completedBefore++;
   }
   return completedBefore < times;
+}
+
+/**
+ * Everything about a habit's history except today's check-in that today's progress, status and
+ * `due` depend on. Kept in the streak cache, it lets a check-in for today produce the new
+ * values without reading the history again (see `withToday`).
+ */
+export interface TodayBase {
+  today: LocalDate;
+  schedule: Schedule;
+  target: Target;
+  startDate: LocalDate;
+  /** The run through the last period decided before today (yesterday, or last week). */
+  run: RunState;
+  /** Score through yesterday, unrounded. */
+  scoreBefore: number;
+  /** Completed check-ins in today's score window, today excluded. */
+  windowBefore: number;
+  /** Latest completed date other than today, or null. */
+  lastCompletedBefore: LocalDate | null;
+  /** times_per_week: completed days of this week before today. */
+  weekCompletedBefore: number;
+}
+
+export interface TodaySummary {
+  progress: Progress;
+  due: boolean;
+  status: DayStatus;
+}
+
+export function baseBeforeToday(history: HabitHistory): TodayBase {
+  const withoutToday = { ...history, checkins: history.checkins.filter((checkin) => checkin.date !== history.today) };
+  const indexed = new Indexed(withoutToday);
+  const end = indexed.end;
+  const monday = weekStartOfDay(end);
+  const { windowDen } = scoreParameters(history.schedule);
+  return {
+    today: history.today,
+    schedule: history.schedule,
+    target: history.target,
+    startDate: history.startDate,
+    run: indexed.weekly ? indexed.weekRuns(monday - 1) : indexed.dayRuns(end - 1),
+    scoreBefore: indexed.score(end - 1),
+    windowBefore: indexed.completedBetween(end - windowDen + 1, end - 1),
+    lastCompletedBefore: indexed.lastCompleted === null ? null : fromDay(indexed.lastCompleted),
+    weekCompletedBefore: indexed.weekly ? indexed.completedBetween(monday, end - 1) : 0,
+  };
+}
+
+/** Today's progress, status and `due` from a base and today's check-in (or none). */
+export function withToday(base: TodayBase, todayCheckin: Pick<CheckinFacts, "status" | "value"> | null): TodaySummary {
+  const end = toDay(base.today);
+  const start = toDay(base.startDate);
+  const mark = todayCheckin === null ? Mark.None : todayCheckin.status === "skipped" ? Mark.Skipped : isCompleted(todayCheckin, base.target) ? Mark.Completed : Mark.Partial;
+  const run: RunState = { ...base.run };
+  const weekly = base.schedule.type === "times_per_week";
+  if (start > end) {
+    return { progress: { ...finishRun(run, weekly ? "weeks" : "days"), completedToday: false, lastCompletedDate: base.lastCompletedBefore, score: 0 }, due: false, status: "not_due" };
+  }
+  const probe = new Indexed({ schedule: base.schedule, target: base.target, startDate: base.startDate, today: base.today, checkins: [] });
+  let status: DayStatus;
+  let due: boolean;
+  if (weekly) {
+    const times = (base.schedule as { times: number }).times;
+    const completed = base.weekCompletedBefore + (mark === Mark.Completed ? 1 : 0);
+    if (completed >= times) advanceRun(run, "count", weekStartOfDay(end));
+    due = base.weekCompletedBefore < times;
+    status = mark === Mark.Skipped ? "skipped" : mark === Mark.Completed ? "done" : mark === Mark.Partial ? "partial" : completed >= times ? "not_due" : "pending";
+  } else {
+    due = probe.scheduled(end);
+    if (due && (mark === Mark.Completed || mark === Mark.Skipped)) advanceRun(run, mark === Mark.Completed ? "count" : "keep", end);
+    status = mark === Mark.Skipped ? "skipped" : mark === Mark.Completed ? "done" : mark === Mark.Partial ? "partial" : due ? "pending" : "not_due";
+  }
+  const { multiplier, windowNum } = scoreParameters(base.schedule);
+  const score = mark === Mark.Skipped ? base.scoreBefore : scoreStep(base.scoreBefore, base.windowBefore + (mark === Mark.Completed ? 1 : 0), multiplier, windowNum);
+  const lastCompletedDate =
+    mark === Mark.Completed && (base.lastCompletedBefore === null || base.lastCompletedBefore < base.today) ? base.today : base.lastCompletedBefore;
+  return {
+    progress: { ...finishRun(run, weekly ? "weeks" : "days"), completedToday: mark === Mark.Completed, lastCompletedDate, score: round4(score) },
+    due,
+    status,
+  };
 }

@@ -12,7 +12,7 @@ import { DbMixin, type DbMethods } from "../mixins/db.mixin";
 import { OutboxMixin, type OutboxMethods } from "../mixins/outbox.mixin";
 import { addDays, daysBetween, todayIn, type LocalDate } from "../lib/dates";
 import { DAY_MILESTONES, WEEK_MILESTONES, isCompleted, type CheckinFacts, type CheckinStatus, type Schedule, type Target } from "../lib/habit-rules";
-import { computeProgress, computeStats, dayStatuses, isDueToday, type DayStatus, type HabitHistory, type Progress, type Stats } from "../lib/progress";
+import { baseBeforeToday, computeStats, withToday, type DayStatus, type HabitHistory, type Progress, type Stats, type TodayBase } from "../lib/progress";
 import { localDateRule } from "../src/params";
 import { NotFoundError, validationError } from "../src/errors";
 import { getRuntime } from "../src/runtime";
@@ -90,7 +90,10 @@ export interface MilestoneEvent {
   date: LocalDate;
 }
 
-/** What the cache keeps per habit: everything /today and /streak need, for one local day. */
+/**
+ * What the cache keeps per habit: everything /today and /streak need for one local day, and
+ * the base a check-in for today is applied to without reading the history again.
+ */
 interface CachedProgress {
   revision: number;
   today: LocalDate;
@@ -98,6 +101,7 @@ interface CachedProgress {
   due: boolean;
   todayStatus: DayStatus;
   todayValue: number | null;
+  base: TodayBase;
 }
 
 interface CheckinRow {
@@ -156,17 +160,15 @@ function historyOf(owned: OwnedHabit, checkins: CheckinFacts[]): HabitHistory {
   };
 }
 
+/** Today's summary from a base (the history without today) and today's check-in, if any. */
+function summaryOf(base: TodayBase, revision: number, todayCheckin: Pick<CheckinFacts, "status" | "value"> | null): CachedProgress {
+  const { progress, due, status } = withToday(base, todayCheckin);
+  return { revision, today: base.today, progress, due, todayStatus: status, todayValue: todayCheckin?.value ?? null, base };
+}
+
 function summarize(owned: OwnedHabit, checkins: CheckinFacts[]): CachedProgress {
-  const history = historyOf(owned, checkins);
-  const todayCheckin = checkins.find((checkin) => checkin.date === owned.today);
-  return {
-    revision: owned.row.revision,
-    today: owned.today,
-    progress: computeProgress(history),
-    due: isDueToday(history),
-    todayStatus: dayStatuses(history, owned.today, owned.today)[0].status,
-    todayValue: todayCheckin?.value ?? null,
-  };
+  const base = baseBeforeToday(historyOf(owned, checkins));
+  return summaryOf(base, owned.row.revision, checkins.find((checkin) => checkin.date === owned.today) ?? null);
 }
 
 /** Validates and clamps a from/to range (DESIGN.md §3: check as sent, then clamp). */
@@ -389,7 +391,10 @@ const TrackingService: ServiceSchema<ServiceSettingSchema, TrackingMethods> = {
         if (target.type !== "boolean" && status === "done" && value === null) {
           throw validationError([{ field: "value", type: "valueRequired", message: "A numeric habit needs a value when done." }]);
         }
-        const previous = summarize(owned, await this.checkinRows([habitId], transaction));
+        // A check-in for today with a current cache entry needs no history: apply it to the base.
+        const [cached] = date === owned.today ? await getRuntime().store.getJson<CachedProgress>([cacheKey(habitId)]).catch(() => [null]) : [null];
+        const incremental = cached?.today === owned.today && cached.revision === owned.row.revision;
+        const previous = incremental ? cached : summarize(owned, await this.checkinRows([habitId], transaction));
         const [row] = await this.sequelize().query<CheckinRow & { inserted: boolean }>(
           `INSERT INTO checkins (habit_id, date, status, value, note) VALUES ($1, $2, $3, $4, $5)
            ON CONFLICT (habit_id, date) DO UPDATE
@@ -399,7 +404,9 @@ const TrackingService: ServiceSchema<ServiceSettingSchema, TrackingMethods> = {
           { bind: [habitId, date, status, value, body.note ?? null], type: QueryTypes.SELECT, transaction },
         );
         owned.row.revision = await bumpRevision(this.sequelize(), habitId, transaction);
-        const next = summarize(owned, await this.checkinRows([habitId], transaction));
+        const next = incremental
+          ? summaryOf(previous.base, owned.row.revision, { status, value })
+          : summarize(owned, await this.checkinRows([habitId], transaction));
         const checkin = toCheckin(row, target);
         await this.recordEvent(transaction, "checkin.recorded", owned.row.userId, {
           habitId,

@@ -224,6 +224,39 @@ describe(`check-ins, streaks and stats over HTTP (${MODE} mode)`, () => {
     expect((await api.get(`/habits/${id}/streak?habitId=${id}`, stranger)).status).toBe(404);
   });
 
+  // Embedded, every service shares one Sequelize instance, so its queries can be watched.
+  (clusterMode ? it.skip : it)("updates a warm streak for today's check-in without reading the history", async () => {
+    const token = await newUser();
+    const id = (await api.post("/habits", { name: "h", startDate: nextDate(TODAY, -30) }, token)).body.id;
+    for (let offset = 30; offset >= 1; offset--) await put(token, id, nextDate(TODAY, -offset), {});
+    expect((await api.get(`/habits/${id}/streak`, token)).body).toMatchObject({ current: 30, completedToday: false });
+    const historyReads: string[] = [];
+    const shared = getRuntime().database!.shared!;
+    const original = shared.query.bind(shared);
+    const watching = async (during: () => Promise<unknown>) => {
+      shared.query = ((sql: unknown, options?: unknown) => {
+        if (typeof sql === "string" && sql.includes("FROM checkins WHERE habit_id = ANY")) historyReads.push(sql);
+        return original(sql as string, options as never);
+      }) as typeof shared.query;
+      try {
+        await during();
+      } finally {
+        shared.query = original as typeof shared.query;
+      }
+    };
+    await watching(async () => {
+      expect((await put(token, id, TODAY, {})).status).toBe(201);
+      expect((await put(token, id, TODAY, { status: "skipped" })).status).toBe(200);
+      expect((await put(token, id, TODAY, {})).status).toBe(200);
+    });
+    expect(historyReads).toEqual([]);
+    expect((await api.get(`/habits/${id}/streak`, token)).body).toMatchObject({ current: 31, longest: 31, completedToday: true, lastCompletedDate: TODAY });
+    // A backfill is not "today": it recomputes from the history (which the watcher does see).
+    await watching(() => put(token, id, nextDate(TODAY, -10), { status: "skipped" }));
+    expect(historyReads.length).toBeGreaterThan(0);
+    expect((await api.get(`/habits/${id}/streak`, token)).body).toMatchObject({ current: 30, longest: 30 });
+  });
+
   it("20 concurrent PUTs for one habit and date leave one check-in and a correct streak", async () => {
     const token = await newUser();
     const id = (await api.post("/habits", { name: "h", startDate: nextDate(TODAY, -1) }, token)).body.id;

@@ -5,7 +5,7 @@
  * longest, score, every day's status and the stats of a random range.
  */
 import fc from "fast-check";
-import { computeProgress, computeStats, dayStatuses } from "../../../lib/progress";
+import { baseBeforeToday, computeProgress, computeStats, dayStatuses, isDueToday, withToday } from "../../../lib/progress";
 import type { Schedule, Target } from "../../../lib/habit-rules";
 import { nextDate, referenceRound4, referenceScore, referenceStats, referenceStatus, referenceStreak, type ReferenceHabit } from "./reference";
 
@@ -86,6 +86,26 @@ describe.each(Object.keys(schedules))("engine vs reference: %s schedules", (kind
         const clampedFrom = rangeFrom < habit.startDate ? habit.startDate : rangeFrom;
         const clampedTo = rangeTo > habit.today ? habit.today : rangeTo;
         expect(computeStats(habit as never, clampedFrom, clampedTo)).toEqual(referenceStats(habit, clampedFrom, clampedTo));
+      }),
+      { numRuns: RUNS },
+    );
+  });
+});
+
+describe.each(Object.keys(schedules))("incremental today vs full recompute: %s schedules", (kind) => {
+  // A check-in for today updates the cached streak from a base kept in the cache, without the
+  // history: the result must equal a full recompute, whatever today's check-in is.
+  it(`should agree on progress, due and today's status (${RUNS} random histories)`, () => {
+    fc.assert(
+      fc.property(histories(schedules[kind]), (habit) => {
+        const full = computeProgress(habit as never);
+        const todayCheckin = habit.checkins.find((checkin) => checkin.date === habit.today) ?? null;
+        const incremental = withToday(baseBeforeToday(habit as never), todayCheckin);
+        expect(incremental.progress).toEqual(full);
+        expect(incremental.due).toBe(isDueToday(habit as never));
+        if (habit.startDate <= habit.today) {
+          expect(incremental.status).toBe(dayStatuses(habit as never, habit.today, habit.today)[0].status);
+        }
       }),
       { numRuns: RUNS },
     );
