@@ -282,6 +282,52 @@ describe(`check-ins, streaks and stats over HTTP (${MODE} mode)`, () => {
     expect(events.map((row) => row.event)).toEqual(["checkin.recorded", "checkin.recorded", "checkin.removed"]);
   });
 
+  it("publishes each check-in event once, although every service on the node runs a relay", async () => {
+    const seen: string[] = [];
+    const probe = await node.broker.createService({
+      name: `checkin-probe-${Date.now()}`,
+      events: {
+        "checkin.*"(ctx: { params: { eventId: string } }) {
+          seen.push(ctx.params.eventId);
+        },
+      },
+    });
+    const token = await newUser();
+    const id = (await api.post("/habits", { name: "h", startDate: nextDate(TODAY, -9) }, token)).body.id;
+    await Promise.all(Array.from({ length: 10 }, (_, i) => put(token, id, nextDate(TODAY, -i), {})));
+    const stored = await query<{ event_id: string }>(
+      "SELECT event_id FROM outbox WHERE payload->>'habitId' = $1 AND event LIKE 'checkin.%'",
+      [id],
+    );
+    expect(stored).toHaveLength(10);
+    const deadline = Date.now() + 15_000;
+    const mine = () => seen.filter((eventId) => stored.some((row) => row.event_id === eventId));
+    while (mine().length < 10 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    await new Promise((resolve) => setTimeout(resolve, 1500)); // a late duplicate would show by now
+    await node.broker.destroyService(probe);
+    expect(mine().sort()).toEqual(stored.map((row) => row.event_id).sort());
+    const unpublished = await query("SELECT 1 FROM outbox WHERE payload->>'habitId' = $1 AND published_at IS NULL", [id]);
+    expect(unpublished).toEqual([]);
+  });
+
+  it("a check-in whose event cannot be stored is not stored either (one transaction)", async () => {
+    const token = await newUser();
+    const id = (await api.post("/habits", { name: "h", startDate: TODAY }, token)).body.id;
+    // Take the outbox away: the event insert fails after the check-in upsert ran.
+    await query("ALTER TABLE outbox RENAME TO outbox_away", []);
+    let status: number;
+    try {
+      status = (await put(token, id, TODAY, {})).status;
+    } finally {
+      await query("ALTER TABLE outbox_away RENAME TO outbox", []);
+    }
+    expect(status).toBe(500); // a server fault, not the client's
+    api.statuses.length = 0;
+    expect(await query("SELECT 1 FROM checkins WHERE habit_id = $1", [id])).toEqual([]);
+    expect((await api.get(`/habits/${id}/streak`, token)).body).toMatchObject({ current: 0, completedToday: false });
+    expect((await put(token, id, TODAY, {})).status).toBe(201);
+  });
+
   it("fires streak.milestone once per habit, milestone and run", async () => {
     const token = await newUser();
     const id = (await api.post("/habits", { name: "walk", startDate: nextDate(TODAY, -8) }, token)).body.id;
