@@ -59,18 +59,8 @@ export interface HabitEvent {
 }
 
 /** A habit as stored, as plain fields. */
-export interface HabitRecord {
-  id: string;
+export interface HabitRecord extends Omit<Habit, "createdAt" | "updatedAt"> {
   userId: string;
-  name: string;
-  description: string;
-  color: string | null;
-  schedule: Schedule;
-  target: Target;
-  reminders: string[];
-  startDate: string;
-  archived: boolean;
-  position: number;
   /** Bumped whenever what the streak is computed from changes (see migrations/003). */
   revision: number;
   createdAt: Date;

@@ -5,24 +5,22 @@
  * outbox event per change, published once.
  */
 import type { Context } from "moleculer";
-import { startNode, type HabitNode } from "../../src/node";
 import { getRuntime } from "../../src/runtime";
 import { setClock } from "../../src/clock";
-import { Api } from "../helpers/http";
-import { MODE, suiteEnv, type SuiteEnv } from "../helpers/env";
+import type { Api } from "../helpers/http";
+import { MODE } from "../helpers/env";
+import { nodeSuite } from "../helpers/node-suite";
 
 jest.setTimeout(60_000);
 
-let suite: SuiteEnv;
-let node: HabitNode;
+const suite = nodeSuite();
 let api: Api;
+const newUser = (timezone?: string) => suite.newUser(timezone);
 const published: Array<{ event: string; eventId: string; habitId: string }> = [];
 
 beforeAll(async () => {
-  suite = await suiteEnv();
-  node = await startNode(suite.env);
-  api = new Api(`http://127.0.0.1:${node.port}/api/v1`);
-  await node.broker.createService({
+  api = suite.api;
+  await suite.node.broker.createService({
     name: "probe",
     events: {
       "habit.*"(ctx: Context<{ eventId: string; habit: { id: string } }>) {
@@ -31,23 +29,6 @@ beforeAll(async () => {
     },
   });
 });
-
-afterAll(async () => {
-  setClock(null);
-  await node?.stop();
-  await suite?.cleanup();
-});
-
-afterEach(() => {
-  expect(api.statuses.filter((status) => status >= 500)).toEqual([]);
-});
-
-let counter = 0;
-async function newUser(timezone = "UTC") {
-  const reply = await api.post("/auth/register", { email: `h${Date.now()}-${counter++}@example.com`, password: "correct horse battery", timezone });
-  expect(reply.status).toBe(201);
-  return reply.body.accessToken as string;
-}
 
 function outboxRows(habitId: string) {
   return getRuntime().database!.query<{ event: string; event_id: string; published_at: Date | null }>(

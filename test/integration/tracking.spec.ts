@@ -4,11 +4,12 @@
  * property tests, so the HTTP layer, the SQL and the cache are checked against the same rules.
  */
 import Redis from "ioredis";
-import { startNode, type HabitNode } from "../../src/node";
+import type { HabitNode } from "../../src/node";
 import { getRuntime } from "../../src/runtime";
 import { setClock } from "../../src/clock";
-import { Api } from "../helpers/http";
-import { MODE, clusterMode, suiteEnv, type SuiteEnv } from "../helpers/env";
+import type { Api } from "../helpers/http";
+import { MODE, clusterMode } from "../helpers/env";
+import { nodeSuite } from "../helpers/node-suite";
 import { nextDate, referenceRound4, referenceScore, referenceStats, referenceStreak, type ReferenceHabit } from "../unit/lib/reference";
 
 jest.setTimeout(90_000);
@@ -18,32 +19,16 @@ const NOW = new Date("2026-11-21T15:00:00Z");
 const TODAY = "2026-11-21";
 const START = nextDate(TODAY, -40);
 
-let suite: SuiteEnv;
+const suite = nodeSuite();
 let node: HabitNode;
 let api: Api;
+const newUser = (timezone = "Europe/Berlin") => suite.newUser(timezone);
 
-beforeAll(async () => {
+beforeAll(() => {
   setClock(() => NOW);
-  suite = await suiteEnv();
-  node = await startNode(suite.env);
-  api = new Api(`http://127.0.0.1:${node.port}/api/v1`);
+  node = suite.node;
+  api = suite.api;
 });
-
-afterAll(async () => {
-  setClock(null);
-  await node?.stop();
-  await suite?.cleanup();
-});
-
-afterEach(() => {
-  expect(api.statuses.filter((status) => status >= 500)).toEqual([]);
-});
-
-let counter = 0;
-async function newUser(timezone = "Europe/Berlin") {
-  const reply = await api.post("/auth/register", { email: `t${Date.now()}-${counter++}@example.com`, password: "correct horse battery", timezone });
-  return reply.body.accessToken as string;
-}
 
 function query<T extends object>(sql: string, params: unknown[]): Promise<T[]> {
   return getRuntime().database!.query<T>(sql, params);

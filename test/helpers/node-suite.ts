@@ -1,0 +1,53 @@
+/**
+ * One in-process node per suite, in the current mode (embedded or cluster), with the checks
+ * every HTTP suite shares: the node stops and its database is dropped afterwards, the clock is
+ * restored, and no response may be a 5xx (a suite expecting one clears `api.statuses`).
+ */
+import { startNode, type HabitNode } from "../../src/node";
+import { setClock } from "../../src/clock";
+import { Api } from "./http";
+import { suiteEnv, type Env, type SuiteEnv } from "./env";
+
+export interface NodeSuite {
+  readonly node: HabitNode;
+  readonly api: Api;
+  /** Registers a fresh account and returns its access token. */
+  newUser(timezone?: string): Promise<string>;
+}
+
+export function nodeSuite(overrides: Env = {}): NodeSuite {
+  let suite: SuiteEnv;
+  let counter = 0;
+  const state = {} as { node: HabitNode; api: Api };
+
+  beforeAll(async () => {
+    suite = await suiteEnv(overrides);
+    state.node = await startNode(suite.env);
+    state.api = new Api(`http://127.0.0.1:${state.node.port}/api/v1`);
+  });
+
+  afterAll(async () => {
+    setClock(null);
+    await state.node?.stop();
+    await suite?.cleanup();
+  });
+
+  afterEach(() => {
+    expect(state.api.statuses.filter((status) => status >= 500)).toEqual([]);
+  });
+
+  return {
+    get node() {
+      return state.node;
+    },
+    get api() {
+      return state.api;
+    },
+    async newUser(timezone = "UTC") {
+      const email = `u${Date.now()}-${counter++}@example.com`;
+      const reply = await state.api.post("/auth/register", { email, password: "correct horse battery", timezone });
+      expect(reply.status).toBe(201);
+      return reply.body.accessToken as string;
+    },
+  };
+}
