@@ -171,6 +171,11 @@ function summarize(owned: OwnedHabit, checkins: CheckinFacts[]): CachedProgress 
   return summaryOf(base, owned.row.revision, checkins.find((checkin) => checkin.date === owned.today) ?? null);
 }
 
+/** Whether a cache entry still describes the habit: same local day, nothing changed since. */
+function isFresh(entry: CachedProgress | null, owned: OwnedHabit): entry is CachedProgress {
+  return entry !== null && entry.today === owned.today && entry.revision === owned.row.revision;
+}
+
 /** Validates and clamps a from/to range (DESIGN.md §3: check as sent, then clamp). */
 function resolveRange(owned: OwnedHabit, from?: LocalDate, to?: LocalDate): { from: LocalDate; to: LocalDate } {
   const end = to ?? owned.today;
@@ -306,13 +311,16 @@ const TrackingService: ServiceSchema<ServiceSettingSchema, TrackingMethods> = {
         // One cache round trip; a third query only on misses: their check-ins, all at once.
         const { store } = getRuntime();
         const cached = await store.getJson<CachedProgress>(owned.map((habit) => cacheKey(habit.row.id)));
-        const missing = owned.filter((habit, i) => !(cached[i]?.today === today && cached[i]?.revision === habit.row.revision));
-        const rows = missing.length > 0 ? await this.checkinRows(missing.map((habit) => habit.row.id)) : [];
+        const missing = owned.filter((habit, i) => !isFresh(cached[i], habit));
+        const rowsByHabit = new Map<string, CheckinRow[]>();
+        for (const row of missing.length > 0 ? await this.checkinRows(missing.map((habit) => habit.row.id)) : []) {
+          rowsByHabit.set(row.habit_id, [...(rowsByHabit.get(row.habit_id) ?? []), row]);
+        }
         const entries: TodayEntry[] = [];
         for (const [i, habit] of owned.entries()) {
           let summary = cached[i];
-          if (!summary || summary.today !== today || summary.revision !== habit.row.revision) {
-            summary = summarize(habit, rows.filter((row) => row.habit_id === habit.row.id));
+          if (!isFresh(summary, habit)) {
+            summary = summarize(habit, rowsByHabit.get(habit.row.id) ?? []);
             await this.store(summary, habit.row.id);
           }
           entries.push({
@@ -358,7 +366,7 @@ const TrackingService: ServiceSchema<ServiceSettingSchema, TrackingMethods> = {
     async cachedProgress(owned) {
       const { store } = getRuntime();
       const [cached] = await store.getJson<CachedProgress>([cacheKey(owned.row.id)]);
-      if (cached && cached.today === owned.today && cached.revision === owned.row.revision) return cached;
+      if (isFresh(cached, owned)) return cached;
       const summary = summarize(owned, await this.checkinRows([owned.row.id]));
       await this.store(summary, owned.row.id);
       return summary;
@@ -393,8 +401,10 @@ const TrackingService: ServiceSchema<ServiceSettingSchema, TrackingMethods> = {
         }
         // A check-in for today with a current cache entry needs no history: apply it to the base.
         const [cached] = date === owned.today ? await getRuntime().store.getJson<CachedProgress>([cacheKey(habitId)]).catch(() => [null]) : [null];
-        const incremental = cached?.today === owned.today && cached.revision === owned.row.revision;
-        const previous = incremental ? cached : summarize(owned, await this.checkinRows([habitId], transaction));
+        const warm = isFresh(cached, owned) ? cached : null;
+        // Otherwise the history is read once; the new state is that history with this check-in.
+        const history = warm ? [] : await this.checkinRows([habitId], transaction);
+        const previous = warm ?? summarize(owned, history);
         const [row] = await this.sequelize().query<CheckinRow & { inserted: boolean }>(
           `INSERT INTO checkins (habit_id, date, status, value, note) VALUES ($1, $2, $3, $4, $5)
            ON CONFLICT (habit_id, date) DO UPDATE
@@ -404,9 +414,9 @@ const TrackingService: ServiceSchema<ServiceSettingSchema, TrackingMethods> = {
           { bind: [habitId, date, status, value, body.note ?? null], type: QueryTypes.SELECT, transaction },
         );
         owned.row.revision = await bumpRevision(this.sequelize(), habitId, transaction);
-        const next = incremental
-          ? summaryOf(previous.base, owned.row.revision, { status, value })
-          : summarize(owned, await this.checkinRows([habitId], transaction));
+        const next = warm
+          ? summaryOf(warm.base, owned.row.revision, { status, value })
+          : summarize(owned, [...history.filter((checkin) => checkin.date !== date), row]);
         const checkin = toCheckin(row, target);
         await this.recordEvent(transaction, "checkin.recorded", owned.row.userId, {
           habitId,
