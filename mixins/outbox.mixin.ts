@@ -2,15 +2,21 @@
  * The transactional outbox (DESIGN.md §6). `this.recordEvent(transaction, event, userId, payload)`
  * stores a domain event in the same transaction as the change it describes; a relay on every
  * node running the service publishes unpublished rows as broker events, oldest first, and marks
- * each published only after the send succeeded. Rows are claimed with FOR UPDATE SKIP LOCKED,
- * so any number of nodes relay without sending a row twice; a crash between send and mark
- * re-sends it, and the event's `eventId` lets consumers drop the duplicate.
+ * each published only after the send succeeded. One relay runs at a time across the cluster
+ * (a transaction-scoped advisory lock; the others skip their turn), and it stamps each row it
+ * publishes with the next `published_seq` before committing, so stamps follow commit order and
+ * outbox consumers (mixins/outbox-consumer.mixin.ts) can keep a simple cursor over them. A crash
+ * between send and mark re-sends the row, and the event's `eventId` lets consumers drop the
+ * duplicate.
  * Requires the db mixin (`this.sequelize()`).
  */
 import { randomUUID } from "node:crypto";
 import type { ServiceSchema, ServiceSettingSchema } from "moleculer";
 import { QueryTypes, type Transaction } from "sequelize";
 import type { DbMethods } from "./db.mixin";
+
+/** pg advisory lock key held by the one relay publishing at a time ("outbox" in ASCII). */
+const RELAY_LOCK = 0x6f7574626f78;
 
 export interface OutboxMixinOptions {
   /** How often the relay looks for rows it was not told about (another node's, or after a failure). */
@@ -71,6 +77,12 @@ export function OutboxMixin(options: OutboxMixinOptions = {}): Partial<ServiceSc
         if (this.outboxRunning) return this.outboxRunning;
         this.outboxRunning = this.sequelize()
           .transaction(async (transaction) => {
+            const [{ locked }] = await this.sequelize().query<{ locked: boolean }>(
+              "SELECT pg_try_advisory_xact_lock($1) AS locked",
+              { bind: [RELAY_LOCK], type: QueryTypes.SELECT, transaction },
+            );
+            // Another node is relaying; it (or this node's next tick) publishes what is left.
+            if (!locked) return 0;
             const rows = await this.sequelize().query<OutboxRow>(
               `SELECT id, event_id, event, user_id, payload, created_at FROM outbox
                 WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
@@ -93,10 +105,16 @@ export function OutboxMixin(options: OutboxMixinOptions = {}): Partial<ServiceSc
               }
             }
             if (published.length > 0) {
-              await this.sequelize().query("UPDATE outbox SET published_at = now() WHERE id = ANY($1::bigint[])", {
-                bind: [published],
-                transaction,
-              });
+              // Stamped in publish order under the lock, so stamps follow commit order: reserve
+              // a block of the sequence, then number the rows within it.
+              await this.sequelize().query(
+                `WITH block AS (SELECT nextval('outbox_published_seq') AS first),
+                      reserved AS (SELECT setval('outbox_published_seq', first + $2 - 1) FROM block)
+                 UPDATE outbox SET published_at = now(), published_seq = block.first + sent.n - 1
+                   FROM unnest($1::bigint[]) WITH ORDINALITY AS sent(id, n), block, reserved
+                  WHERE outbox.id = sent.id`,
+                { bind: [published, published.length], transaction },
+              );
             }
             return published.length;
           })
@@ -112,9 +130,14 @@ export function OutboxMixin(options: OutboxMixinOptions = {}): Partial<ServiceSc
       this.outboxRunning = null;
       const tick = () => {
         this.relayOutbox()
-          .catch((err: Error) => this.logger.warn(`Outbox relay failed: ${err.message}`))
-          .finally(() => {
-            if (!this.outboxStopped) this.outboxTimer = setTimeout(tick, settings.pollIntervalMs);
+          .catch((err: Error) => {
+            this.logger.warn(`Outbox relay failed: ${err.message}`);
+            return 0;
+          })
+          .then((sent) => {
+            // A full batch means a backlog: go on at once instead of waiting a poll interval.
+            const delay = sent >= settings.batchSize ? 0 : settings.pollIntervalMs;
+            if (!this.outboxStopped) this.outboxTimer = setTimeout(tick, delay);
           });
       };
       this.outboxTimer = setTimeout(tick, settings.pollIntervalMs);

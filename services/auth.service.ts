@@ -6,7 +6,7 @@
  */
 import type { Context, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import { DataTypes, QueryTypes, UniqueConstraintError, type Model, type Transaction } from "sequelize";
-import { randomUUID } from "node:crypto";
+import { randomBytes, randomUUID } from "node:crypto";
 import { DbMixin, type DbMethods } from "../mixins/db.mixin";
 import { OutboxMixin, type OutboxMethods } from "../mixins/outbox.mixin";
 import { canonicalTimeZone } from "../lib/timezones";
@@ -22,7 +22,10 @@ import {
   ERR_INVALID_REFRESH_TOKEN,
   ERR_INVALID_TOKEN,
   ERR_REFRESH_TOKEN_REUSED,
+  ForbiddenError,
+  NotFoundError,
   UnauthorizedError,
+  validationError,
 } from "../src/errors";
 
 /** The public shape of an account (DESIGN.md §3). */
@@ -84,6 +87,7 @@ interface UserRow extends Model {
   timezone: string;
   role: "user" | "admin";
   webhookUrl: string | null;
+  webhookSecret: string | null;
   createdAt: Date;
 }
 
@@ -115,6 +119,16 @@ const webhookUrl = checkedRule("urlHttp", { type: "url", max: 2048, nullable: tr
 );
 const refreshToken = { type: "string", min: 1, max: 200 } as const;
 
+export interface WebhookSettings {
+  url: string | null;
+  /** Signs each delivery; null while no webhook is set. */
+  secret: string | null;
+}
+
+function newWebhookSecret(): string {
+  return `whsec_${randomBytes(32).toString("base64url")}`;
+}
+
 function toUser(row: UserRow): User {
   return {
     id: row.id,
@@ -141,6 +155,7 @@ const AuthService: ServiceSchema<ServiceSettingSchema, AuthMethods, AuthLocals> 
           timezone: { type: DataTypes.TEXT, allowNull: false },
           role: { type: DataTypes.TEXT, allowNull: false },
           webhookUrl: { type: DataTypes.TEXT, allowNull: true },
+          webhookSecret: { type: DataTypes.TEXT, allowNull: true },
         },
         options: { tableName: "users", underscored: true, timestamps: true },
       },
@@ -169,8 +184,9 @@ const AuthService: ServiceSchema<ServiceSettingSchema, AuthMethods, AuthLocals> 
                 passwordHash,
                 displayName: ctx.params.displayName ?? email.split("@")[0],
                 timezone,
-                role: "user",
+                role: getRuntime().config.adminEmails.includes(email.toLowerCase()) ? "admin" : "user",
                 webhookUrl: null,
+                webhookSecret: null,
               },
               { transaction },
             );
@@ -200,6 +216,10 @@ const AuthService: ServiceSchema<ServiceSettingSchema, AuthMethods, AuthLocals> 
         // Always verify (against a dummy hash when there is no account): equal timing either way.
         const ok = await this.passwords.verify(user?.passwordHash ?? null, ctx.params.password);
         if (!user || !ok) throw new UnauthorizedError(ERR_INVALID_CREDENTIALS, "Invalid email or password");
+        // ADMIN_EMAILS makes admins of existing accounts too, at their next login.
+        if (user.role !== "admin" && getRuntime().config.adminEmails.includes(user.email.toLowerCase())) {
+          await user.update({ role: "admin" });
+        }
         return this.startSession(user);
       },
     },
@@ -316,11 +336,51 @@ const AuthService: ServiceSchema<ServiceSettingSchema, AuthMethods, AuthLocals> 
       },
       async handler(ctx: Context<UpdateProfileParams, AuthMeta>): Promise<User> {
         const user = await this.findUser(ctx.meta.user?.id ?? "");
-        const changes: Partial<Pick<UserRow, "displayName" | "timezone" | "webhookUrl">> = {};
+        const changes: Partial<Pick<UserRow, "displayName" | "timezone" | "webhookUrl" | "webhookSecret">> = {};
         if (ctx.params.displayName !== undefined) changes.displayName = ctx.params.displayName;
         if (ctx.params.timezone !== undefined) changes.timezone = ctx.params.timezone;
-        if (ctx.params.webhookUrl !== undefined) changes.webhookUrl = ctx.params.webhookUrl;
+        if (ctx.params.webhookUrl !== undefined) {
+          changes.webhookUrl = ctx.params.webhookUrl;
+          // The first webhook gets a signing secret; later URL changes keep it (rotate explicitly).
+          if (ctx.params.webhookUrl !== null && !user.webhookSecret) changes.webhookSecret = newWebhookSecret();
+        }
         if (Object.keys(changes).length > 0) await user.update(changes);
+        return toUser(user);
+      },
+    },
+
+    /** The webhook URL and the secret its deliveries are signed with (lib/webhook-signature.ts). */
+    webhook: {
+      rest: "GET /me/webhook",
+      params: { $$strict: true },
+      async handler(ctx: Context<Record<string, never>, AuthMeta>): Promise<WebhookSettings> {
+        const user = await this.findUser(ctx.meta.user?.id ?? "");
+        return { url: user.webhookUrl, secret: user.webhookUrl ? user.webhookSecret : null };
+      },
+    },
+
+    rotateWebhookSecret: {
+      rest: "POST /me/webhook/rotate-secret",
+      params: { $$strict: true },
+      async handler(ctx: Context<Record<string, never>, AuthMeta>): Promise<WebhookSettings> {
+        const user = await this.findUser(ctx.meta.user?.id ?? "");
+        if (!user.webhookUrl) throw validationError([{ field: "webhookUrl", type: "required", message: "Set a webhookUrl first." }]);
+        await user.update({ webhookSecret: newWebhookSecret() });
+        return { url: user.webhookUrl, secret: user.webhookSecret };
+      },
+    },
+
+    /** Operators only (no REST route): `call auth.setRole --email a@b.c --role admin` from the REPL. */
+    setRole: {
+      visibility: "public",
+      params: { $$strict: true, email, role: { type: "enum", values: ["user", "admin"] } },
+      async handler(ctx: Context<{ email: string; role: "user" | "admin" }, AuthMeta>): Promise<User> {
+        if (ctx.meta.user) throw new ForbiddenError("Operators only");
+        const user = await this.users().findOne({ where: { email: ctx.params.email } });
+        if (!user) throw new NotFoundError("Account");
+        await user.update({ role: ctx.params.role });
+        // Tokens carry the role: end the sessions so the next login carries the new one.
+        await this.revokeSessions("user_id = $1 AND revoked_at IS NULL", [user.id], "role changed");
         return toUser(user);
       },
     },

@@ -281,6 +281,15 @@ const TrackingService: ServiceSchema<ServiceSettingSchema, TrackingMethods> = {
       },
     },
 
+    /** Brings the habit's streak cache entry up to date (the Kafka bridge's streak-cache group). */
+    refreshStreak: {
+      visibility: "public",
+      params: { $$strict: true, habitId: UUID },
+      async handler(ctx: Context<{ habitId: string }, AuthMeta>): Promise<StreakView> {
+        return streakView((await this.cachedProgress(await this.ownHabit(ctx, ctx.params.habitId))).progress);
+      },
+    },
+
     stats: {
       rest: "GET /habits/:id/stats",
       params: { $$strict: true, id: UUID, ...range },

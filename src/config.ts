@@ -5,7 +5,7 @@
 import path from "node:path";
 import os from "node:os";
 
-export const SERVICE_NAMES = ["api", "auth", "habits", "tracking"] as const;
+export const SERVICE_NAMES = ["api", "auth", "habits", "tracking", "notifications", "reminders", "kafka-bridge"] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace"] as const;
@@ -44,8 +44,33 @@ export interface AppConfig {
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
   rateLimits: { login: RateLimitConfig; register: RateLimitConfig };
+  /** Accounts given the admin role when they register or log in (lower-cased). */
+  adminEmails: string[];
+  notifications: NotificationsConfig;
+  reminders: RemindersConfig;
   /** argon2id cost; lowered only by tests, never below OWASP ASVS minimums. */
   passwordHash: { timeCost: number; memoryKiB: number };
+}
+
+export interface NotificationsConfig {
+  /** Print every notification to the log (the `log` channel). */
+  logChannel: boolean;
+  /** Sender address of e-mails. */
+  mailFrom: string;
+  /** Retries of a failed delivery: exponential from baseMs to maxMs, jittered, maxAttempts in all. */
+  retry: { baseMs: number; maxMs: number; jitter: number; maxAttempts: number };
+  /** How long one send may take; a claimed delivery is retried by any node after that. */
+  sendTimeoutMs: number;
+  pollIntervalMs: number;
+  /** Let webhooks reach loopback and private networks (a home network's own services). */
+  webhookAllowPrivate: boolean;
+}
+
+export interface RemindersConfig {
+  /** How often each reminders node looks for due reminders. */
+  tickMs: number;
+  /** A reminder whose time passed longer ago than this (e.g. every node was down) is dropped. */
+  graceMs: number;
 }
 
 export class ConfigError extends Error {
@@ -106,7 +131,9 @@ function list(env: Env, name: string): string[] {
 
 function services(env: Env): ServiceName[] {
   const names = list(env, "SERVICES");
-  if (names.length === 0) return [...SERVICE_NAMES];
+  const kafka = list(env, "KAFKA_BROKERS").length > 0;
+  // Everything by default; the Kafka bridge only when there is a Kafka to bridge to.
+  if (names.length === 0) return SERVICE_NAMES.filter((name) => kafka || name !== "kafka-bridge");
   // A node that only joins the cluster, e.g. to attach the REPL.
   if (names.length === 1 && names[0] === "none") return [];
   for (const name of names) {
@@ -114,7 +141,25 @@ function services(env: Env): ServiceName[] {
       throw new ConfigError("SERVICES", `names an unknown service "${name}" (known: ${SERVICE_NAMES.join(", ")})`);
     }
   }
+  if (names.includes("kafka-bridge") && !kafka) {
+    throw new ConfigError("KAFKA_BROKERS", "is required when SERVICES names kafka-bridge");
+  }
   return [...new Set(names)] as ServiceName[];
+}
+
+function fraction(env: Env, name: string, fallback: number): number {
+  const raw = text(env, name);
+  if (raw === null) return fallback;
+  const value = Number(raw);
+  if (!/^\d*\.?\d+$/.test(raw) || value > 1) throw new ConfigError(name, `must be a number from 0 to 1, got "${raw}"`);
+  return value;
+}
+
+function adminEmails(env: Env): string[] {
+  const emails = list(env, "ADMIN_EMAILS").map((email) => email.toLowerCase());
+  const bad = emails.find((email) => !/^[^\s@]+@[^\s@]+$/.test(email));
+  if (bad) throw new ConfigError("ADMIN_EMAILS", `holds "${bad}", which is not an e-mail address`);
+  return emails;
 }
 
 function corsOrigins(env: Env): string[] {
@@ -190,11 +235,39 @@ export function loadConfig(env: Env = process.env): AppConfig {
         windowSeconds: integer(env, "RATE_LIMIT_WINDOW", 60, 1, 86_400),
       },
     },
+    adminEmails: adminEmails(env),
+    notifications: notificationsConfig(env),
+    reminders: {
+      tickMs: integer(env, "REMINDER_TICK_MS", 15_000, 100, 60_000),
+      graceMs: integer(env, "REMINDER_GRACE_MS", 15 * 60_000, 60_000, 24 * 3600_000),
+    },
     passwordHash: {
       // ASVS: argon2id with t >= 2 and m >= 19 MiB, p = 1.
       timeCost: integer(env, "ARGON2_TIME_COST", 2, 2, 10),
       memoryKiB: integer(env, "ARGON2_MEMORY_KIB", 19 * 1024, 19 * 1024, 1024 * 1024),
     },
+  };
+}
+
+function notificationsConfig(env: Env): NotificationsConfig {
+  const baseMs = integer(env, "DELIVERY_RETRY_BASE_MS", 30_000, 10, 3600_000);
+  const maxMs = integer(env, "DELIVERY_RETRY_MAX_MS", 3600_000, 10, 7 * 24 * 3600_000);
+  if (maxMs < baseMs) throw new ConfigError("DELIVERY_RETRY_MAX_MS", "must not be below DELIVERY_RETRY_BASE_MS");
+  const mailFrom = text(env, "MAIL_FROM") ?? "habit-tracker <no-reply@localhost>";
+  if (!/@/.test(mailFrom)) throw new ConfigError("MAIL_FROM", "must hold an e-mail address");
+  const logChannel = text(env, "NOTIFY_LOG") === null ? true : boolean(env, "NOTIFY_LOG");
+  return {
+    logChannel,
+    mailFrom,
+    retry: {
+      baseMs,
+      maxMs,
+      jitter: fraction(env, "DELIVERY_RETRY_JITTER", 0.5),
+      maxAttempts: integer(env, "DELIVERY_MAX_ATTEMPTS", 8, 1, 100),
+    },
+    sendTimeoutMs: integer(env, "DELIVERY_TIMEOUT_MS", 10_000, 100, 300_000),
+    pollIntervalMs: integer(env, "DELIVERY_POLL_MS", 1000, 10, 60_000),
+    webhookAllowPrivate: boolean(env, "WEBHOOK_ALLOW_PRIVATE"),
   };
 }
 

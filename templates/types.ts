@@ -1,0 +1,12 @@
+/** What a notification template produces, and the notification types there are templates for. */
+
+export interface RenderedNotification {
+  /** At most 200 characters: the in-app title and the e-mail's subject. */
+  title: string;
+  /** Plain text: the in-app body and the e-mail's text part. */
+  text: string;
+  /** The e-mail's HTML part, a whole document. */
+  html: string;
+}
+
+export type NotificationType = "welcome" | "milestone" | "reminder";
