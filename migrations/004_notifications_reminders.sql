@@ -7,6 +7,10 @@ CREATE SEQUENCE outbox_published_seq;
 ALTER TABLE outbox ADD COLUMN published_seq bigint;
 CREATE UNIQUE INDEX outbox_by_published_seq ON outbox (published_seq) WHERE published_seq IS NOT NULL;
 
+-- Each event's own time, not its transaction's: events recorded together keep their order in
+-- `occurredAt` (published with microseconds), and so in the inbox.
+ALTER TABLE outbox ALTER COLUMN created_at SET DEFAULT clock_timestamp();
+
 -- One row per outbox consumer (notifications, kafka-bridge): the last stamp it has handled.
 -- The row is also the consumer's lock: one node consumes at a time, in order.
 CREATE TABLE outbox_cursors (

@@ -12,7 +12,7 @@
 import type { ServiceSchema, ServiceSettingSchema } from "moleculer";
 import { QueryTypes, type Transaction } from "sequelize";
 import type { DbMethods } from "./db.mixin";
-import type { EventEnvelope } from "./outbox.mixin";
+import { OCCURRED_AT_SQL, type EventEnvelope } from "./outbox.mixin";
 
 export interface OutboxConsumerOptions {
   /** The cursor's name: each consumer sees every event once, whatever the others do. */
@@ -60,7 +60,7 @@ interface BatchRow {
   event: string;
   user_id: string | null;
   payload: Record<string, unknown>;
-  created_at: Date;
+  occurred_at: string;
 }
 
 export function OutboxConsumerMixin(options: OutboxConsumerOptions): Partial<ServiceSchema> {
@@ -99,11 +99,11 @@ export function OutboxConsumerMixin(options: OutboxConsumerOptions): Partial<Ser
             if (cursor.length === 0) return 0;
             // One statement, one snapshot: `top` is the newest stamp this read could see.
             const rows = await db.query<BatchRow>(
-              `SELECT hw.top, o.seq, o.event_id, o.event, o.user_id, o.payload, o.created_at
+              `SELECT hw.top, o.seq, o.event_id, o.event, o.user_id, o.payload, o.occurred_at
                  FROM (SELECT (SELECT published_seq FROM outbox WHERE published_seq IS NOT NULL
                                 ORDER BY published_seq DESC LIMIT 1) AS top) hw
                  LEFT JOIN LATERAL (
-                   SELECT published_seq AS seq, event_id, event, user_id, payload, created_at FROM outbox
+                   SELECT published_seq AS seq, event_id, event, user_id, payload, ${OCCURRED_AT_SQL} FROM outbox
                     WHERE published_seq > $1 AND event = ANY($2::text[])
                     ORDER BY published_seq LIMIT $3) o ON true`,
               { bind: [cursor[0].position, settings.events, settings.batchSize], type: QueryTypes.SELECT, transaction },
@@ -114,7 +114,7 @@ export function OutboxConsumerMixin(options: OutboxConsumerOptions): Partial<Ser
                 const envelope: EventEnvelope = {
                   eventId: row.event_id,
                   userId: row.user_id,
-                  occurredAt: row.created_at.toISOString(),
+                  occurredAt: row.occurred_at,
                 };
                 return { ...envelope, event: row.event, seq: String(row.seq), payload: { ...row.payload, ...envelope } };
               });

@@ -24,6 +24,9 @@ export interface OutboxMixinOptions {
   batchSize?: number;
 }
 
+/** `occurredAt` as ISO-8601 UTC with microseconds: events of one transaction stay ordered. */
+export const OCCURRED_AT_SQL = `to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS occurred_at`;
+
 /** Every published domain event carries these next to its own fields. */
 export interface EventEnvelope {
   eventId: string;
@@ -44,7 +47,7 @@ interface OutboxRow {
   event: string;
   user_id: string | null;
   payload: Record<string, unknown>;
-  created_at: Date;
+  occurred_at: string;
 }
 
 interface OutboxLocals {
@@ -84,7 +87,7 @@ export function OutboxMixin(options: OutboxMixinOptions = {}): Partial<ServiceSc
             // Another node is relaying; it (or this node's next tick) publishes what is left.
             if (!locked) return 0;
             const rows = await this.sequelize().query<OutboxRow>(
-              `SELECT id, event_id, event, user_id, payload, created_at FROM outbox
+              `SELECT id, event_id, event, user_id, payload, ${OCCURRED_AT_SQL} FROM outbox
                 WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
               { bind: [settings.batchSize], type: QueryTypes.SELECT, transaction },
             );
@@ -93,7 +96,7 @@ export function OutboxMixin(options: OutboxMixinOptions = {}): Partial<ServiceSc
               const envelope: EventEnvelope = {
                 eventId: row.event_id,
                 userId: row.user_id,
-                occurredAt: row.created_at.toISOString(),
+                occurredAt: row.occurred_at,
               };
               try {
                 await this.broker.emit(row.event, { ...row.payload, ...envelope });

@@ -146,10 +146,13 @@ function toNotification(row: {
   };
 }
 
-/** The event's time when it is a valid instant: a caught-up notification keeps its place in the inbox. */
-function occurredAt(payload: Record<string, unknown>): Date {
-  const value = typeof payload.occurredAt === "string" ? new Date(payload.occurredAt) : null;
-  return value && !Number.isNaN(value.getTime()) ? value : now();
+/**
+ * The event's time (microseconds included) when it is a valid instant: a caught-up notification
+ * keeps its place in the inbox, and events recorded together keep their order.
+ */
+function occurredAt(payload: Record<string, unknown>): string {
+  const value = payload.occurredAt;
+  return typeof value === "string" && value.length <= 40 && !Number.isNaN(Date.parse(value)) ? value : now().toISOString();
 }
 
 const NotificationsService: ServiceSchema<ServiceSettingSchema, NotificationsMethods, NotificationsLocals> = {

@@ -139,6 +139,7 @@ export async function connectKafka(options: KafkaOptions): Promise<KafkaLink> {
           .then(() => (closed ? undefined : startConsumer(groupId, topics, handle)))
           .catch((err: Error) => logger.error(`Kafka consumer ${groupId} could not start again: ${err.message}`));
       }, retryMaxMs);
+      timer.unref();
       resumeTimers.add(timer);
     });
 
@@ -177,6 +178,8 @@ export async function connectKafka(options: KafkaOptions): Promise<KafkaLink> {
           );
           consumer.pause([{ topic, partitions: [partition] }]);
           consumer.seek({ topic, partition, offset: message.offset });
+          // Closing: the message stays uncommitted, and the next consumer of the group reads it.
+          if (closed) return;
           const timer = setTimeout(() => {
             resumeTimers.delete(timer);
             if (closed) return;
@@ -186,6 +189,7 @@ export async function connectKafka(options: KafkaOptions): Promise<KafkaLink> {
               logger.warn(`Kafka ${groupId}: could not resume ${topic}[${partition}]: ${(resumeError as Error).message}`);
             }
           }, delay);
+          timer.unref();
           resumeTimers.add(timer);
           return;
         }

@@ -17,14 +17,16 @@ import HabitsService from "../services/habits.service";
 import TrackingService from "../services/tracking.service";
 import NotificationsService from "../services/notifications.service";
 import RemindersService from "../services/reminders.service";
+import KafkaBridgeService from "../services/kafka-bridge.service";
 
-const SCHEMAS: Partial<Record<ServiceName, ServiceSchema>> = {
+const SCHEMAS: Record<ServiceName, ServiceSchema> = {
   api: ApiService as unknown as ServiceSchema,
   auth: AuthService as unknown as ServiceSchema,
   habits: HabitsService as unknown as ServiceSchema,
   tracking: TrackingService as unknown as ServiceSchema,
   notifications: NotificationsService as unknown as ServiceSchema,
   reminders: RemindersService as unknown as ServiceSchema,
+  "kafka-bridge": KafkaBridgeService as unknown as ServiceSchema,
 };
 
 /** Services that keep state in Postgres: a node running any of them opens the database. */
@@ -53,7 +55,7 @@ export async function startNode(env: Record<string, string | undefined> = proces
     setRuntime({ config, database, store, jwtSecret: resolveJwtSecret(config) });
 
     const broker = new ServiceBroker(createBrokerOptions(config));
-    for (const name of config.services) broker.createService(SCHEMAS[name]!);
+    for (const name of config.services) broker.createService(SCHEMAS[name]);
     await broker.start();
 
     const gateway = config.services.includes("api") ? broker.getLocalService("api") : null;

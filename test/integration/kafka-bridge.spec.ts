@@ -13,6 +13,7 @@ import NotificationsService from "../../services/notifications.service";
 import { kafkaDouble, type DoubleMessage } from "../helpers/kafkajs-double";
 import { MODE } from "../helpers/env";
 import { nodeSuite } from "../helpers/node-suite";
+import { waitFor } from "../helpers/processes";
 
 jest.setTimeout(90_000);
 
@@ -31,16 +32,6 @@ const suite = nodeSuite({ KAFKA_BROKERS: "kafka-double:9092" });
 
 beforeAll(() => setClock(() => NOW));
 
-async function eventually<T>(what: string, probe: () => T | null | undefined | false | Promise<T | null | undefined | false>, timeoutMs = 15_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
-
 /** A fresh user: token and id. */
 async function newUser(): Promise<{ token: string; id: string }> {
   const token = await suite.newUser("UTC");
@@ -57,9 +48,9 @@ async function newHabit(token: string, body: object = {}): Promise<string> {
 
 /** The user's messages on a topic, once at least `count` are there. */
 function published(topic: string, userId: string, count = 1): Promise<DoubleMessage[]> {
-  return eventually(`${count} message(s) on ${topic} for ${userId}`, () => {
+  return waitFor(`${count} message(s) on ${topic} for ${userId}`, async () => {
     const found = kafkaDouble.messages(topic).filter((message) => message.key === userId);
-    return found.length >= count && found;
+    return found.length >= count ? found : undefined;
   });
 }
 
@@ -291,7 +282,7 @@ describe(`Kafka bridge: a failing handler (${MODE} mode)`, () => {
       user = await newUser();
       [registered] = await published("habit-tracker.user.registered", user.id);
       // notifications.consume fails (no such service: retryable), again and again.
-      await eventually("retries", () => deliveriesOf(NOTIFICATIONS_GROUP, registered) >= 3);
+      await waitFor("retries", async () => (deliveriesOf(NOTIFICATIONS_GROUP, registered) >= 3 ? true : undefined));
       expect(commitsOf(NOTIFICATIONS_GROUP, registered)).toBe(0);
       expect(kafkaDouble.committedOffset(NOTIFICATIONS_GROUP, registered.topic, registered.partition)).not.toBe(String(Number(registered.offset) + 1));
     } finally {

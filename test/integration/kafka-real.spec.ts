@@ -7,6 +7,7 @@ import { randomUUID } from "node:crypto";
 import { connectKafka, type IncomingMessage, type KafkaLink } from "../../src/kafka";
 import { MODE } from "../helpers/env";
 import { nodeSuite } from "../helpers/node-suite";
+import { waitFor } from "../helpers/processes";
 
 const brokers = process.env.KAFKA_BROKERS?.trim() ?? "";
 const describeWithKafka: jest.Describe = brokers ? describe : describe.skip;
@@ -19,16 +20,6 @@ if (!brokers) {
 }
 
 jest.setTimeout(120_000);
-
-async function eventually<T>(what: string, probe: () => T | null | undefined | false | Promise<T | null | undefined | false>, timeoutMs = 60_000): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await probe();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 200));
-  }
-}
 
 describeWithKafka(`Kafka bridge against a real broker at KAFKA_BROKERS (${MODE} mode)`, () => {
   const suite = nodeSuite({ KAFKA_BROKERS: brokers });
@@ -55,7 +46,7 @@ describeWithKafka(`Kafka bridge against a real broker at KAFKA_BROKERS (${MODE} 
   it("publishes user.registered and checkin.recorded keyed by the user id, and ingests checkin.requested", async () => {
     const token = await suite.newUser("UTC");
     const userId = (await suite.api.get("/me", token)).body.id as string;
-    const registered = await eventually("user.registered on Kafka", () =>
+    const registered = await waitFor("user.registered on Kafka", async () =>
       seen.find((message) => message.topic === "habit-tracker.user.registered" && message.key === userId),
     );
     expect(JSON.parse(registered.value as string)).toMatchObject({ userId, eventId: registered.headers["event-id"], user: { id: userId } });
@@ -69,18 +60,18 @@ describeWithKafka(`Kafka bridge against a real broker at KAFKA_BROKERS (${MODE} 
       { topic: "habit-tracker.checkin.requested", key: userId, value: JSON.stringify({ userId, habitId, note: "from kafka" }) },
       { topic: "habit-tracker.checkin.requested", key: userId, value: JSON.stringify({ userId, habitId, mood: "great" }) },
     ]);
-    const checkins = await eventually("the ingested check-in", async () => {
+    const checkins = await waitFor("the ingested check-in", async () => {
       const reply = await suite.api.get(`/habits/${habitId}/checkins`, token);
-      return reply.status === 200 && reply.body.length > 0 && reply.body;
+      return reply.status === 200 && reply.body.length > 0 ? reply.body : undefined;
     });
     expect(checkins).toEqual([expect.objectContaining({ habitId, status: "done", note: "from kafka" })]);
 
-    const recorded = await eventually("checkin.recorded on Kafka", () =>
+    const recorded = await waitFor("checkin.recorded on Kafka", async () =>
       seen.find((message) => message.topic === "habit-tracker.checkin.recorded" && message.key === userId),
     );
     expect(JSON.parse(recorded.value as string)).toMatchObject({ userId, habitId, checkin: { note: "from kafka" } });
 
-    const deadLetter = await eventually("the dead letter", () =>
+    const deadLetter = await waitFor("the dead letter", async () =>
       seen.find((message) => message.topic === "habit-tracker.checkin.requested.dead-letter" && message.key === userId),
     );
     expect(deadLetter.headers.reason).toMatch(/mood/);

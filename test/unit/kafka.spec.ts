@@ -7,6 +7,7 @@ jest.mock("kafkajs", () => require("../helpers/kafkajs-double"));
 
 import { connectKafka, type IncomingMessage, type KafkaLink } from "../../src/kafka";
 import { kafkaDouble } from "../helpers/kafkajs-double";
+import { waitFor } from "../helpers/processes";
 
 interface Logged {
   level: "info" | "warn" | "error";
@@ -26,14 +27,6 @@ async function connect(retry = { initialMs: 5, maxMs: 40 }, publishTimeoutMs?: n
   const link = await connectKafka({ brokers: ["kafka-double:9092"], clientId: "habit-tracker-test", logger, retry, publishTimeoutMs });
   links.push(link);
   return link;
-}
-
-async function waitFor(what: string, predicate: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!predicate()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
 }
 
 beforeEach(() => {
@@ -124,7 +117,7 @@ describe("consumer (kafkajs test double)", () => {
       handled.push(message.offset);
     });
     const { partition, offset } = kafkaDouble.deliver("t.in", { key: "k", value: "v", headers: { h: "1" } });
-    await waitFor("the delivery", () => kafkaDouble.deliveries.length === 1);
+    await waitFor("the delivery", async () => (kafkaDouble.deliveries.length === 1 ? true : undefined), 5_000);
     await new Promise((resolve) => setTimeout(resolve, 30));
     expect(kafkaDouble.commits).toEqual([]);
     release();
@@ -151,16 +144,18 @@ describe("consumer (kafkajs test double)", () => {
   it("does not commit when the handler throws, hands the same message over again, and keeps the partition's order (kafkajs test double)", async () => {
     const link = await connect();
     const attempts: string[] = [];
+    /** Commits made before each attempt: none until "first" succeeded. */
+    const commitsBefore: number[] = [];
     let failuresLeft = 3;
     await link.subscribe("group-4", ["t.in"], async (message) => {
       attempts.push(message.value as string);
+      commitsBefore.push(kafkaDouble.commits.length);
       if (message.value === "first" && failuresLeft-- > 0) throw new Error("downstream unavailable");
     });
     kafkaDouble.deliver("t.in", { key: "k", value: "first", partition: 0 });
     kafkaDouble.deliver("t.in", { key: "k", value: "second", partition: 0 });
-    await waitFor("two failed attempts", () => attempts.length >= 2);
-    expect(kafkaDouble.commits).toEqual([]);
     await kafkaDouble.settle();
+    expect(commitsBefore).toEqual([0, 0, 0, 0, 1]);
     // Never skipped: three failures, then the success, then the next message.
     expect(attempts).toEqual(["first", "first", "first", "first", "second"]);
     expect(kafkaDouble.commits.map((c) => c.offset)).toEqual(["1", "2"]);
@@ -195,7 +190,7 @@ describe("consumer (kafkajs test double)", () => {
     });
     kafkaDouble.deliver("t.in", { value: "stuck", partition: 0 });
     kafkaDouble.deliver("t.in", { value: "other", partition: 1 });
-    await waitFor("the other partition", () => handled.includes("other"));
+    await waitFor("the other partition", async () => (handled.includes("other") ? true : undefined), 5_000);
     expect(kafkaDouble.committedOffset("group-6", "t.in", 1)).toBe("1");
     expect(kafkaDouble.committedOffset("group-6", "t.in", 0)).toBeNull();
     broken = false;
@@ -228,7 +223,7 @@ describe("consumer (kafkajs test double)", () => {
     });
     kafkaDouble.crash("group-8", Object.assign(new Error("not authorized"), { name: "KafkaJSProtocolError" }), false);
     kafkaDouble.deliver("t.in", { value: "after the crash" });
-    await waitFor("a new consumer", () => kafkaDouble.consumers.length === 2 && kafkaDouble.consumers[1].isRunning());
+    await waitFor("a new consumer", async () => (kafkaDouble.consumers.length === 2 && kafkaDouble.consumers[1].isRunning() ? true : undefined), 5_000);
     await kafkaDouble.settle();
     expect(handled).toEqual(["after the crash"]);
     expect(logged.some((l) => l.level === "error" && l.message.includes("group-8 crashed (not authorized)"))).toBe(true);
@@ -240,7 +235,7 @@ describe("consumer (kafkajs test double)", () => {
       throw new Error("always");
     });
     kafkaDouble.deliver("t.in", { value: "v" });
-    await waitFor("a failed attempt", () => kafkaDouble.deliveries.length > 0);
+    await waitFor("a failed attempt", async () => (kafkaDouble.deliveries.length > 0 ? true : undefined), 5_000);
     await link.close();
     links = [];
     expect(kafkaDouble.consumers[0].isRunning()).toBe(false);
@@ -268,7 +263,7 @@ describe("topics and logs (kafkajs test double)", () => {
     });
     expect(logged.some((l) => l.level === "info" && l.message.startsWith("kafkajs Consumer: Starting (groupId=group-11)"))).toBe(true);
     kafkaDouble.deliver("t.in", { key: "secret-key", value: "secret-value" });
-    await waitFor("two attempts", () => kafkaDouble.deliveries.length >= 2);
+    await waitFor("two attempts", async () => (kafkaDouble.deliveries.length >= 2 ? true : undefined), 5_000);
     expect(logged.map((l) => l.message).join("\n")).not.toMatch(/secret-value/);
   });
 });
