@@ -22,8 +22,25 @@ describe("loadConfig", () => {
       expect(config.jwtSecret).toBeNull();
     });
 
-    it("should run every service", () => {
-      expect(config.services).toEqual([...SERVICE_NAMES]);
+    it("should run every service but the Kafka bridge, which needs KAFKA_BROKERS", () => {
+      expect(config.services).toEqual(SERVICE_NAMES.filter((name) => name !== "kafka-bridge"));
+      expect(loadConfig({ KAFKA_BROKERS: "k1:9092, k2:9092" }).services).toEqual([...SERVICE_NAMES]);
+      expect(loadConfig({ KAFKA_BROKERS: "k1:9092, k2:9092" }).kafkaBrokers).toEqual(["k1:9092", "k2:9092"]);
+    });
+
+    it("should default the notification and reminder settings", () => {
+      expect(config.adminEmails).toEqual([]);
+      expect(config.notifications).toEqual({
+        logChannel: true,
+        mailFrom: "habit-tracker <no-reply@localhost>",
+        retry: { baseMs: 30_000, maxMs: 3_600_000, jitter: 0.5, maxAttempts: 8 },
+        sendTimeoutMs: 10_000,
+        pollIntervalMs: 1000,
+        webhookAllowPrivate: false,
+      });
+      expect(config.reminders).toEqual({ tickMs: 15_000, graceMs: 900_000 });
+      expect(loadConfig({ ADMIN_EMAILS: "Root@Example.com, ops@example.com" }).adminEmails).toEqual(["root@example.com", "ops@example.com"]);
+      expect(loadConfig({ NOTIFY_LOG: "false" }).notifications.logChannel).toBe(false);
     });
 
     it("should listen on port 3000 with metrics on 3030", () => {
@@ -87,6 +104,15 @@ describe("loadConfig", () => {
       ["PORT not a number", { PORT: "abc" }, "PORT"],
       ["PORT out of range", { PORT: "70000" }, "PORT"],
       ["SERVICES naming an unknown service", { SERVICES: "api,bogus" }, "SERVICES"],
+      ["SERVICES naming kafka-bridge without Kafka", { SERVICES: "kafka-bridge" }, "KAFKA_BROKERS"],
+      ["ADMIN_EMAILS holding a non-address", { ADMIN_EMAILS: "root" }, "ADMIN_EMAILS"],
+      ["DELIVERY_RETRY_MAX_MS below the base", { DELIVERY_RETRY_BASE_MS: "5000", DELIVERY_RETRY_MAX_MS: "100" }, "DELIVERY_RETRY_MAX_MS"],
+      ["DELIVERY_RETRY_JITTER above 1", { DELIVERY_RETRY_JITTER: "1.5" }, "DELIVERY_RETRY_JITTER"],
+      ["DELIVERY_MAX_ATTEMPTS of 0", { DELIVERY_MAX_ATTEMPTS: "0" }, "DELIVERY_MAX_ATTEMPTS"],
+      ["NOTIFY_LOG not a boolean", { NOTIFY_LOG: "maybe" }, "NOTIFY_LOG"],
+      ["MAIL_FROM without an address", { MAIL_FROM: "nobody" }, "MAIL_FROM"],
+      ["REMINDER_TICK_MS of 0", { REMINDER_TICK_MS: "0" }, "REMINDER_TICK_MS"],
+      ["WEBHOOK_ALLOW_PRIVATE not a boolean", { WEBHOOK_ALLOW_PRIVATE: "sometimes" }, "WEBHOOK_ALLOW_PRIVATE"],
       ["DATABASE_URL of another database", { DATABASE_URL: "mysql://x" }, "DATABASE_URL"],
       ["REDIS_URL not a URL", { REDIS_URL: "notaurl", JWT_SECRET: SECRET }, "REDIS_URL"],
       ["LOG_LEVEL unknown", { LOG_LEVEL: "loud" }, "LOG_LEVEL"],
