@@ -266,8 +266,9 @@ const NotificationsService: ServiceSchema<ServiceSettingSchema, NotificationsMet
 
     retryDeadLetter: {
       rest: "POST /admin/dead-letters/:id/retry",
-      params: { $$strict: true, id: { type: "string", numeric: true, pattern: /^\d{1,18}$/ } },
-      async handler(ctx: Context<{ id: string }, AuthMeta>): Promise<{ retried: number }> {
+      // A number from the REPL (`--id 42`), a numeric string from the REST path.
+      params: { $$strict: true, id: { type: "number", integer: true, positive: true, max: Number.MAX_SAFE_INTEGER, convert: true } },
+      async handler(ctx: Context<{ id: number }, AuthMeta>): Promise<{ retried: number }> {
         this.requireAdmin(ctx);
         const [rows] = (await this.sequelize().query(
           `UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = now(), updated_at = now()

@@ -111,6 +111,8 @@ async function inbox(token: string): Promise<Notification[]> {
 }
 
 async function withWebhook(token: string, url: string): Promise<string> {
+  // The welcome goes out on the channels the user had when it was made: wait for it first.
+  await waitFor("the welcome", async () => ((await inbox(token)).length > 0 ? true : undefined));
   expect((await suite.api.patch("/me", { webhookUrl: url }, token)).status).toBe(200);
   const settings = await suite.api.get("/me/webhook", token);
   expect(settings.status).toBe(200);

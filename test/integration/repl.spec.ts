@@ -14,6 +14,11 @@ describe("REPL on stdin", () => {
     repl.write('call auth.register --email repl@example.com --password "long enough pw" --displayName Repl\n');
     repl.write("call auth.login --email repl@example.com --password wrong-password\n");
     repl.write("call tracking.streak --habitId 00000000-0000-4000-8000-000000000000\n");
+    // The operator's admin actions (issue: notifications).
+    repl.write("call auth.setRole --email repl@example.com --role admin\n");
+    repl.write("call notifications.deadLetters\n");
+    repl.write("call notifications.retryDeadLetter --id 42\n");
+    repl.write("call notifications.retryDeadLetters\n");
     repl.endInput();
     const code = await repl.exited;
     fs.rmSync(dataDir, { recursive: true, force: true });
@@ -26,5 +31,8 @@ describe("REPL on stdin", () => {
     expect(out).toMatch(/accessToken: 'ey/);
     expect(out).toContain("Invalid email or password");
     expect(out).toContain("Habit not found");
+    expect(out).toMatch(/role: 'admin'/);
+    expect(out).toContain("Dead letter not found");
+    expect(out).toMatch(/retried: 0/);
   });
 });
