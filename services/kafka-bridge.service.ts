@@ -23,6 +23,7 @@ import { DOMAIN_EVENTS, NOTIFYING_EVENTS, type DomainEvent } from "../src/events
 import { connectKafka, type IncomingMessage, type KafkaLink } from "../src/kafka";
 import { ConfigError } from "../src/config";
 import { getRuntime } from "../src/runtime";
+import { UUID_PATTERN } from "../src/params";
 import type { AuthMeta } from "./auth.service";
 import type { CheckinBody } from "./tracking.service";
 
@@ -54,7 +55,6 @@ export interface CheckinRequest extends CheckinBody {
 
 /** Longest `reason` header kept on a dead letter. */
 const MAX_REASON = 4000;
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Not found, invalid, forbidden...: retrying cannot help. Moleculer's "service not found/available" are 404s too, but retryable. */
 function isClientError(err: unknown): err is Error & { code: number; data?: unknown } {

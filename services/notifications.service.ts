@@ -22,8 +22,8 @@ import { NOTIFYING_EVENTS } from "../src/events";
 import { getRuntime } from "../src/runtime";
 import { now } from "../src/clock";
 import { ForbiddenError, NotFoundError, validationError } from "../src/errors";
-import { checkedRule } from "../src/params";
-import { retryDelayMs } from "../lib/backoff";
+import { checkedRule, UUID_PATTERN } from "../src/params";
+import { isLastAttempt, retryDelayMs } from "../lib/backoff";
 import { TEMPLATES } from "../templates";
 import type { NotificationType, RenderedNotification } from "../templates/types";
 import type { Channel, ChannelName, DeliveryJob } from "../src/channels/types";
@@ -96,7 +96,6 @@ const TYPE_OF_EVENT: Record<(typeof NOTIFYING_EVENTS)[number], NotificationType>
   "reminder.due": "reminder",
 };
 
-const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const DELIVERY_BATCH = 20;
 const MIN_UUID = "00000000-0000-0000-0000-000000000000";
 const MAX_UUID = "ffffffff-ffff-ffff-ffff-ffffffffffff";
@@ -461,7 +460,7 @@ const NotificationsService: ServiceSchema<ServiceSettingSchema, NotificationsMet
         await channel.send(job);
       } catch (err) {
         const message = ((err as Error).message || "send failed").slice(0, 1000);
-        const dead = row.attempts >= config.notifications.retry.maxAttempts;
+        const dead = isLastAttempt(row.attempts, config.notifications.retry);
         const delayMs = retryDelayMs(row.attempts, config.notifications.retry);
         this.logger.warn(
           `Delivery ${row.id} (${row.channel}) attempt ${row.attempts} failed${dead ? ", dead-lettered" : ""}: ${message}`,

@@ -5,6 +5,9 @@
  */
 import { isValidDate } from "../lib/dates";
 
+/** A UUID in any version, any case: ids checked outside fastest-validator (events, tokens, messages). */
+export const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
 type CustomErrors = Array<{ type: string; actual: unknown; expected?: string }>;
 
 /**

@@ -5,6 +5,7 @@
  */
 import { createHash, createSecretKey, randomBytes, randomUUID, timingSafeEqual, type KeyObject } from "node:crypto";
 import jwt from "jsonwebtoken";
+import { UUID_PATTERN } from "./params";
 
 export const TOKEN_ISSUER = "habit-tracker";
 export const TOKEN_AUDIENCE = "habit-tracker-api";
@@ -73,7 +74,6 @@ export function newRefreshToken(): RefreshToken {
   return { id, token: `${id}.${secret}`, hash: hashSecret(secret) };
 }
 
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** Splits a presented refresh token; null when it cannot be one of ours. */
 export function parseRefreshToken(token: string): { id: string; secret: string } | null {
@@ -81,7 +81,7 @@ export function parseRefreshToken(token: string): { id: string; secret: string }
   if (dot < 0) return null;
   const id = token.slice(0, dot);
   const secret = token.slice(dot + 1);
-  return UUID.test(id) && secret.length > 0 ? { id, secret } : null;
+  return UUID_PATTERN.test(id) && secret.length > 0 ? { id, secret } : null;
 }
 
 export function secretMatches(secret: string, storedHash: Buffer): boolean {
