@@ -121,6 +121,16 @@ async function withWebhook(token: string, url: string): Promise<string> {
   return settings.body.secret as string;
 }
 
+/** A new user whose webhook is a receiver answering `statuses()`, with a 7-day milestone on its way. */
+async function milestoneToReceiver(statuses: () => number) {
+  const token = await suite.newUser();
+  let secret = "";
+  const hook = await receiver(() => secret, statuses);
+  secret = await withWebhook(token, hook.url);
+  await reachMilestone(token);
+  return { token, hook };
+}
+
 describe("delivery channels", () => {
   it("a real SMTP receiver gets the welcome and milestone e-mails: recipient, subject, text and HTML", async () => {
     const token = await suite.newUser();
@@ -151,11 +161,7 @@ describe("delivery channels", () => {
   });
 
   it("a real webhook receiver gets a signed JSON POST it can verify", async () => {
-    const token = await suite.newUser();
-    let secret = "";
-    const hook = await receiver(() => secret, () => 200);
-    secret = await withWebhook(token, hook.url);
-    await reachMilestone(token);
+    const { token, hook } = await milestoneToReceiver(() => 200);
     await waitFor("webhook", async () => (hook.hits.length >= 1 ? true : undefined));
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(hook.hits).toHaveLength(1);
@@ -170,12 +176,8 @@ describe("delivery channels", () => {
   });
 
   it("a receiver failing 3 times then answering 200 gets the notification exactly once", async () => {
-    const token = await suite.newUser();
-    let secret = "";
     let calls = 0;
-    const hook = await receiver(() => secret, () => (++calls <= 3 ? 503 : 200));
-    secret = await withWebhook(token, hook.url);
-    await reachMilestone(token);
+    const { hook } = await milestoneToReceiver(() => (++calls <= 3 ? 503 : 200));
     await waitFor("a successful webhook", async () => (hook.hits.some((hit) => hit.status === 200) ? true : undefined));
     await new Promise((resolve) => setTimeout(resolve, 1000));
     expect(hook.hits.map((hit) => hit.status)).toEqual([503, 503, 503, 200]);
@@ -184,12 +186,8 @@ describe("delivery channels", () => {
   });
 
   it("a receiver that always fails ends dead-lettered; an admin's retry after it recovers delivers once", async () => {
-    const token = await suite.newUser();
-    let secret = "";
     let healthy = false;
-    const hook = await receiver(() => secret, () => (healthy ? 200 : 500));
-    secret = await withWebhook(token, hook.url);
-    await reachMilestone(token);
+    const { token, hook } = await milestoneToReceiver(() => (healthy ? 200 : 500));
 
     const admin = (await suite.api.post("/auth/register", { email: ADMIN, password: "correct horse battery" })).body.accessToken;
     const dead = await waitFor("a dead letter", async () => {
@@ -223,12 +221,8 @@ describe("delivery channels", () => {
   });
 
   it("from the REPL's side (no user in the call), the admin actions list and retry all dead letters", async () => {
-    const token = await suite.newUser();
-    let secret = "";
     let healthy = false;
-    const hook = await receiver(() => secret, () => (healthy ? 200 : 500));
-    secret = await withWebhook(token, hook.url);
-    await reachMilestone(token);
+    const { hook } = await milestoneToReceiver(() => (healthy ? 200 : 500));
     const broker = suite.node.broker;
     await waitFor("a dead letter", async () => {
       const letters = await broker.call<DeadLetter[], object>("notifications.deadLetters", {});
