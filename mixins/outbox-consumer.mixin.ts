@@ -12,6 +12,7 @@
 import type { ServiceSchema, ServiceSettingSchema } from "moleculer";
 import { QueryTypes, type Transaction } from "sequelize";
 import type { DbMethods } from "./db.mixin";
+import { Poller } from "../src/poller";
 import { OCCURRED_AT_SQL, type EventEnvelope } from "./outbox.mixin";
 
 export interface OutboxConsumerOptions {
@@ -46,10 +47,7 @@ export interface OutboxConsumerHost {
 }
 
 interface ConsumerLocals {
-  consumerTimer: NodeJS.Timeout | null;
-  consumerRunning: Promise<number> | null;
-  consumerAgain: boolean;
-  consumerStopped: boolean;
+  outboxConsumer: Poller;
   cursorCreated: boolean;
 }
 
@@ -65,106 +63,94 @@ interface BatchRow {
 
 export function OutboxConsumerMixin(options: OutboxConsumerOptions): Partial<ServiceSchema> {
   const settings = { batchSize: 100, pollIntervalMs: 1000, ...options };
-  type This = OutboxConsumerMethods & OutboxConsumerHost & DbMethods & ConsumerLocals;
+  type Methods = OutboxConsumerMethods & OutboxConsumerHost & DbMethods & { consumeBatch(): Promise<number> };
+  type This = Methods & ConsumerLocals;
 
-  const schema: Partial<ServiceSchema<ServiceSettingSchema, OutboxConsumerMethods & OutboxConsumerHost & DbMethods, ConsumerLocals>> = {
+  const schema: Partial<ServiceSchema<ServiceSettingSchema, Methods, ConsumerLocals>> = {
     methods: {
       kickOutboxConsumer(this: This) {
-        // A run in progress may have read before the new event was visible: run once more after it.
-        if (this.consumerRunning) this.consumerAgain = true;
-        else setImmediate(() => void this.consumeOutbox().catch(() => undefined));
+        // A run in progress may have read before the new event was visible: it runs once more after.
+        this.outboxConsumer.kick();
       },
 
-      consumeOutbox(this: This & { logger: { warn(message: string): void } }): Promise<number> {
-        if (this.consumerStopped || this.outboxConsumerEnabled?.() === false) return Promise.resolve(0);
-        if (this.consumerRunning) return this.consumerRunning;
-        this.consumerAgain = false;
-        this.consumerRunning = this.sequelize()
-          .transaction(async (transaction) => {
-            const db = this.sequelize();
-            if (!this.cursorCreated) {
-              await db.query("INSERT INTO outbox_cursors (consumer) VALUES ($1) ON CONFLICT (consumer) DO NOTHING", {
-                bind: [settings.consumer],
-                transaction,
-              });
-              transaction.afterCommit(() => {
-                this.cursorCreated = true;
-              });
-            }
-            const cursor = await db.query<{ position: string }>(
-              "SELECT position FROM outbox_cursors WHERE consumer = $1 FOR UPDATE SKIP LOCKED",
-              { bind: [settings.consumer], type: QueryTypes.SELECT, transaction },
-            );
-            // Another node holds the cursor and is consuming.
-            if (cursor.length === 0) return 0;
-            // One statement, one snapshot: `top` is the newest stamp this read could see.
-            const rows = await db.query<BatchRow>(
-              `SELECT hw.top, o.seq, o.event_id, o.event, o.user_id, o.payload, o.occurred_at
-                 FROM (SELECT (SELECT published_seq FROM outbox WHERE published_seq IS NOT NULL
-                                ORDER BY published_seq DESC LIMIT 1) AS top) hw
-                 LEFT JOIN LATERAL (
-                   SELECT published_seq AS seq, event_id, event, user_id, payload, ${OCCURRED_AT_SQL} FROM outbox
-                    WHERE published_seq > $1 AND event = ANY($2::text[])
-                    ORDER BY published_seq LIMIT $3) o ON true`,
-              { bind: [cursor[0].position, settings.events, settings.batchSize], type: QueryTypes.SELECT, transaction },
-            );
-            const events: OutboxEvent[] = rows
-              .filter((row) => row.seq !== null)
-              .map((row) => {
-                const envelope: EventEnvelope = {
-                  eventId: row.event_id,
-                  userId: row.user_id,
-                  occurredAt: row.occurred_at,
-                };
-                return { ...envelope, event: row.event, seq: String(row.seq), payload: { ...row.payload, ...envelope } };
-              });
-            const top = rows[0]?.top ?? null;
-            if (top === null) return 0;
-            if (events.length > 0) await this.handleOutboxEvents(events, transaction);
-            // A short batch saw every wanted event up to `top`; a full one stops at its last.
-            const position = events.length < settings.batchSize ? top : events[events.length - 1].seq;
-            if (position !== cursor[0].position) {
-              await db.query("UPDATE outbox_cursors SET position = $2, updated_at = now() WHERE consumer = $1", {
-                bind: [settings.consumer, position],
-                transaction,
-              });
-            }
-            if (events.length >= settings.batchSize) this.consumerAgain = true;
-            return events.length;
-          })
-          .catch((err: Error) => {
-            this.logger.warn(`Outbox consumer ${settings.consumer} failed, retrying: ${err.message}`);
-            return 0;
-          })
-          .finally(() => {
-            this.consumerRunning = null;
-            if (this.consumerAgain && !this.consumerStopped) {
-              this.consumerAgain = false;
-              this.kickOutboxConsumer();
-            }
-          });
-        return this.consumerRunning;
+      consumeOutbox(this: This): Promise<number> {
+        return this.outboxConsumer.runNow();
       },
+
+      consumeBatch(this: This): Promise<number> {
+        if (this.outboxConsumerEnabled?.() === false) return Promise.resolve(0);
+        return this.sequelize().transaction(async (transaction) => {
+          const db = this.sequelize();
+          if (!this.cursorCreated) {
+            await db.query("INSERT INTO outbox_cursors (consumer) VALUES ($1) ON CONFLICT (consumer) DO NOTHING", {
+              bind: [settings.consumer],
+              transaction,
+            });
+            transaction.afterCommit(() => {
+              this.cursorCreated = true;
+            });
+          }
+          const cursor = await db.query<{ position: string }>(
+            "SELECT position FROM outbox_cursors WHERE consumer = $1 FOR UPDATE SKIP LOCKED",
+            { bind: [settings.consumer], type: QueryTypes.SELECT, transaction },
+          );
+          // Another node holds the cursor and is consuming.
+          if (cursor.length === 0) return 0;
+          // One statement, one snapshot: `top` is the newest stamp this read could see.
+          const rows = await db.query<BatchRow>(
+            `SELECT hw.top, o.seq, o.event_id, o.event, o.user_id, o.payload, o.occurred_at
+               FROM (SELECT (SELECT published_seq FROM outbox WHERE published_seq IS NOT NULL
+                              ORDER BY published_seq DESC LIMIT 1) AS top) hw
+               LEFT JOIN LATERAL (
+                 SELECT published_seq AS seq, event_id, event, user_id, payload, ${OCCURRED_AT_SQL} FROM outbox
+                  WHERE published_seq > $1 AND event = ANY($2::text[])
+                  ORDER BY published_seq LIMIT $3) o ON true`,
+            { bind: [cursor[0].position, settings.events, settings.batchSize], type: QueryTypes.SELECT, transaction },
+          );
+          const events: OutboxEvent[] = rows
+            .filter((row) => row.seq !== null)
+            .map((row) => {
+              const envelope: EventEnvelope = {
+                eventId: row.event_id,
+                userId: row.user_id,
+                occurredAt: row.occurred_at,
+              };
+              return { ...envelope, event: row.event, seq: String(row.seq), payload: { ...row.payload, ...envelope } };
+            });
+          const top = rows[0]?.top ?? null;
+          if (top === null) return 0;
+          if (events.length > 0) await this.handleOutboxEvents(events, transaction);
+          // A short batch saw every wanted event up to `top`; a full one stops at its last.
+          const position = events.length < settings.batchSize ? top : events[events.length - 1].seq;
+          if (position !== cursor[0].position) {
+            await db.query("UPDATE outbox_cursors SET position = $2, updated_at = now() WHERE consumer = $1", {
+              bind: [settings.consumer, position],
+              transaction,
+            });
+          }
+          return events.length;
+        });
+      },
+    },
+
+    created() {
+      this.outboxConsumer = new Poller({
+        run: () => this.consumeBatch(),
+        intervalMs: settings.pollIntervalMs,
+        // Catch up at once: events may have waited while no node of this service ran.
+        firstDelayMs: 0,
+        fullBatch: settings.batchSize,
+        onError: (err) => this.logger.warn(`Outbox consumer ${settings.consumer} failed, retrying: ${err.message}`),
+      });
     },
 
     started(this: This) {
-      this.consumerStopped = false;
-      this.consumerRunning = null;
-      this.consumerAgain = false;
       this.cursorCreated = false;
-      const tick = () => {
-        void this.consumeOutbox().finally(() => {
-          if (!this.consumerStopped) this.consumerTimer = setTimeout(tick, settings.pollIntervalMs);
-        });
-      };
-      // Catch up at once: events may have waited while no node of this service ran.
-      this.consumerTimer = setTimeout(tick, 0);
+      this.outboxConsumer.start();
     },
 
     async stopped(this: This) {
-      this.consumerStopped = true;
-      if (this.consumerTimer) clearTimeout(this.consumerTimer);
-      await this.consumerRunning;
+      await this.outboxConsumer.stop();
     },
   };
   return schema as Partial<ServiceSchema>;

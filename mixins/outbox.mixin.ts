@@ -14,6 +14,7 @@ import { randomUUID } from "node:crypto";
 import type { ServiceSchema, ServiceSettingSchema } from "moleculer";
 import { QueryTypes, type Transaction } from "sequelize";
 import type { DbMethods } from "./db.mixin";
+import { Poller } from "../src/poller";
 
 /** pg advisory lock key held by the one relay publishing at a time ("outbox" in ASCII). */
 const RELAY_LOCK = 0x6f7574626f78;
@@ -51,14 +52,16 @@ interface OutboxRow {
 }
 
 interface OutboxLocals {
-  outboxTimer: NodeJS.Timeout | null;
-  outboxRunning: Promise<number> | null;
-  outboxStopped: boolean;
+  outboxRelay: Poller;
+}
+
+interface RelayMethods extends OutboxMethods {
+  relayBatch(): Promise<number>;
 }
 
 export function OutboxMixin(options: OutboxMixinOptions = {}): Partial<ServiceSchema> {
   const settings: Required<OutboxMixinOptions> = { pollIntervalMs: 1000, batchSize: 100, ...options };
-  const schema: Partial<ServiceSchema<ServiceSettingSchema, OutboxMethods & DbMethods, OutboxLocals>> = {
+  const schema: Partial<ServiceSchema<ServiceSettingSchema, RelayMethods & DbMethods, OutboxLocals>> = {
     methods: {
       async recordEvent(transaction, event, userId, payload) {
         const eventId = randomUUID();
@@ -71,85 +74,76 @@ export function OutboxMixin(options: OutboxMixinOptions = {}): Partial<ServiceSc
       },
 
       kickRelay() {
-        setImmediate(() => void this.relayOutbox().catch((err: Error) => this.logger.warn(`Outbox relay failed: ${err.message}`)));
+        this.outboxRelay.kick();
       },
 
       /** Publishes one batch; concurrent calls on one node share the run in progress. */
       relayOutbox(): Promise<number> {
-        if (this.outboxStopped) return Promise.resolve(0);
-        if (this.outboxRunning) return this.outboxRunning;
-        this.outboxRunning = this.sequelize()
-          .transaction(async (transaction) => {
-            const [{ locked }] = await this.sequelize().query<{ locked: boolean }>(
-              "SELECT pg_try_advisory_xact_lock($1) AS locked",
-              { bind: [RELAY_LOCK], type: QueryTypes.SELECT, transaction },
-            );
-            // Another node is relaying; it (or this node's next tick) publishes what is left.
-            if (!locked) return 0;
-            const rows = await this.sequelize().query<OutboxRow>(
-              `SELECT id, event_id, event, user_id, payload, ${OCCURRED_AT_SQL} FROM outbox
-                WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
-              { bind: [settings.batchSize], type: QueryTypes.SELECT, transaction },
-            );
-            const published: string[] = [];
-            for (const row of rows) {
-              const envelope: EventEnvelope = {
-                eventId: row.event_id,
-                userId: row.user_id,
-                occurredAt: row.occurred_at,
-              };
-              try {
-                await this.broker.emit(row.event, { ...row.payload, ...envelope });
-                published.push(row.id);
-              } catch (err) {
-                // Keep order per stream: stop at the first failure, retry on the next run.
-                this.logger.warn(`Could not publish ${row.event} ${row.event_id}: ${(err as Error).message}`);
-                break;
-              }
+        return this.outboxRelay.runNow();
+      },
+
+      relayBatch(): Promise<number> {
+        return this.sequelize().transaction(async (transaction) => {
+          const [{ locked }] = await this.sequelize().query<{ locked: boolean }>(
+            "SELECT pg_try_advisory_xact_lock($1) AS locked",
+            { bind: [RELAY_LOCK], type: QueryTypes.SELECT, transaction },
+          );
+          // Another node is relaying; it (or this node's next tick) publishes what is left.
+          if (!locked) return 0;
+          const rows = await this.sequelize().query<OutboxRow>(
+            `SELECT id, event_id, event, user_id, payload, ${OCCURRED_AT_SQL} FROM outbox
+              WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+            { bind: [settings.batchSize], type: QueryTypes.SELECT, transaction },
+          );
+          const published: string[] = [];
+          for (const row of rows) {
+            const envelope: EventEnvelope = {
+              eventId: row.event_id,
+              userId: row.user_id,
+              occurredAt: row.occurred_at,
+            };
+            try {
+              await this.broker.emit(row.event, { ...row.payload, ...envelope });
+              published.push(row.id);
+            } catch (err) {
+              // Keep order per stream: stop at the first failure, retry on the next run.
+              this.logger.warn(`Could not publish ${row.event} ${row.event_id}: ${(err as Error).message}`);
+              break;
             }
-            if (published.length > 0) {
-              // Stamped in publish order under the lock, so stamps follow commit order: reserve
-              // a block of the sequence, then number the rows within it.
-              await this.sequelize().query(
-                `WITH block AS (SELECT nextval('outbox_published_seq') AS first),
-                      reserved AS (SELECT setval('outbox_published_seq', first + $2 - 1) FROM block)
-                 UPDATE outbox SET published_at = now(), published_seq = block.first + sent.n - 1
-                   FROM unnest($1::bigint[]) WITH ORDINALITY AS sent(id, n), block, reserved
-                  WHERE outbox.id = sent.id`,
-                { bind: [published, published.length], transaction },
-              );
-            }
-            return published.length;
-          })
-          .finally(() => {
-            this.outboxRunning = null;
-          });
-        return this.outboxRunning;
+          }
+          if (published.length > 0) {
+            // Stamped in publish order under the lock, so stamps follow commit order: reserve
+            // a block of the sequence, then number the rows within it.
+            await this.sequelize().query(
+              `WITH block AS (SELECT nextval('outbox_published_seq') AS first),
+                    reserved AS (SELECT setval('outbox_published_seq', first + $2 - 1) FROM block)
+               UPDATE outbox SET published_at = now(), published_seq = block.first + sent.n - 1
+                 FROM unnest($1::bigint[]) WITH ORDINALITY AS sent(id, n), block, reserved
+                WHERE outbox.id = sent.id`,
+              { bind: [published, published.length], transaction },
+            );
+          }
+          return published.length;
+        });
       },
     },
 
+    created() {
+      this.outboxRelay = new Poller({
+        run: () => this.relayBatch(),
+        intervalMs: settings.pollIntervalMs,
+        // A full batch means a backlog: go on at once instead of waiting a poll interval.
+        fullBatch: settings.batchSize,
+        onError: (err) => this.logger.warn(`Outbox relay failed: ${err.message}`),
+      });
+    },
+
     started() {
-      this.outboxStopped = false;
-      this.outboxRunning = null;
-      const tick = () => {
-        this.relayOutbox()
-          .catch((err: Error) => {
-            this.logger.warn(`Outbox relay failed: ${err.message}`);
-            return 0;
-          })
-          .then((sent) => {
-            // A full batch means a backlog: go on at once instead of waiting a poll interval.
-            const delay = sent >= settings.batchSize ? 0 : settings.pollIntervalMs;
-            if (!this.outboxStopped) this.outboxTimer = setTimeout(tick, delay);
-          });
-      };
-      this.outboxTimer = setTimeout(tick, settings.pollIntervalMs);
+      this.outboxRelay.start();
     },
 
     async stopped() {
-      this.outboxStopped = true;
-      if (this.outboxTimer) clearTimeout(this.outboxTimer);
-      await this.outboxRunning?.catch(() => undefined);
+      await this.outboxRelay.stop();
     },
   };
   return schema as Partial<ServiceSchema>;

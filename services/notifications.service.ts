@@ -21,6 +21,7 @@ import type { EventEnvelope } from "../mixins/outbox.mixin";
 import { NOTIFYING_EVENTS } from "../src/events";
 import { getRuntime } from "../src/runtime";
 import { now } from "../src/clock";
+import { Poller } from "../src/poller";
 import { ForbiddenError, NotFoundError, validationError } from "../src/errors";
 import { checkedRule, UUID_PATTERN } from "../src/params";
 import { isLastAttempt, retryDelayMs } from "../lib/backoff";
@@ -109,10 +110,7 @@ const beforeRule = checkedRule("before", { type: "string", max: 40 }, (value: st
 
 interface NotificationsLocals {
   channels: Partial<Record<ChannelName, Channel>>;
-  deliveryTimer: NodeJS.Timeout | null;
-  deliveryRunning: Promise<number> | null;
-  deliveryAgain: boolean;
-  deliveryStopped: boolean;
+  deliveries: Poller;
 }
 
 interface NotificationsMethods extends DbMethods {
@@ -395,45 +393,28 @@ const NotificationsService: ServiceSchema<ServiceSettingSchema, NotificationsMet
     },
 
     kickDeliveries() {
-      if (this.deliveryRunning) this.deliveryAgain = true;
-      else setImmediate(() => void this.deliverDue());
+      this.deliveries.kick();
     },
 
     /** Claims and sends one batch of due deliveries; resolves to how many were claimed. */
-    deliverDue(): Promise<number> {
-      if (this.deliveryStopped) return Promise.resolve(0);
-      if (this.deliveryRunning) return this.deliveryRunning;
-      this.deliveryAgain = false;
+    async deliverDue(): Promise<number> {
       const { config } = getRuntime();
       const leaseMs = config.notifications.sendTimeoutMs + 5_000;
-      this.deliveryRunning = this.sequelize()
-        .query<ClaimedDelivery>(
-          `WITH claimed AS (
-             UPDATE deliveries SET attempts = attempts + 1, updated_at = now(),
-                    next_attempt_at = now() + make_interval(secs => $2::double precision / 1000)
-              WHERE id IN (SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= now()
-                            ORDER BY next_attempt_at, id LIMIT $1 FOR UPDATE SKIP LOCKED)
-              RETURNING id, notification_id, channel, target, attempts)
-           SELECT c.id, c.channel, c.target, c.attempts, c.notification_id, n.type, n.title, n.body, n.html,
-                  n.data, n.created_at, n.user_id, u.webhook_secret
-             FROM claimed c JOIN notifications n ON n.id = c.notification_id JOIN users u ON u.id = n.user_id
-            ORDER BY n.created_at, c.id`,
-          { bind: [DELIVERY_BATCH, leaseMs], type: QueryTypes.SELECT },
-        )
-        .then(async (rows) => {
-          await Promise.all(rows.map((row) => this.deliverOne(row)));
-          if (rows.length >= DELIVERY_BATCH) this.deliveryAgain = true;
-          return rows.length;
-        })
-        .catch((err: Error) => {
-          this.logger.warn(`Delivery run failed: ${err.message}`);
-          return 0;
-        })
-        .finally(() => {
-          this.deliveryRunning = null;
-          if (this.deliveryAgain && !this.deliveryStopped) this.kickDeliveries();
-        });
-      return this.deliveryRunning;
+      const rows = await this.sequelize().query<ClaimedDelivery>(
+        `WITH claimed AS (
+           UPDATE deliveries SET attempts = attempts + 1, updated_at = now(),
+                  next_attempt_at = now() + make_interval(secs => $2::double precision / 1000)
+            WHERE id IN (SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= now()
+                          ORDER BY next_attempt_at, id LIMIT $1 FOR UPDATE SKIP LOCKED)
+            RETURNING id, notification_id, channel, target, attempts)
+         SELECT c.id, c.channel, c.target, c.attempts, c.notification_id, n.type, n.title, n.body, n.html,
+                n.data, n.created_at, n.user_id, u.webhook_secret
+           FROM claimed c JOIN notifications n ON n.id = c.notification_id JOIN users u ON u.id = n.user_id
+          ORDER BY n.created_at, c.id`,
+        { bind: [DELIVERY_BATCH, leaseMs], type: QueryTypes.SELECT },
+      );
+      await Promise.all(rows.map((row) => this.deliverOne(row)));
+      return rows.length;
     },
 
     async deliverOne(row: ClaimedDelivery) {
@@ -491,25 +472,21 @@ const NotificationsService: ServiceSchema<ServiceSettingSchema, NotificationsMet
       webhook: webhookChannel({ timeoutMs: notifications.sendTimeoutMs, allowPrivate: notifications.webhookAllowPrivate, now }),
       ...(config.smtpUrl ? { email: emailChannel(config.smtpUrl, notifications.mailFrom, notifications.sendTimeoutMs) } : {}),
     };
+    this.deliveries = new Poller({
+      run: () => this.deliverDue(),
+      intervalMs: notifications.pollIntervalMs,
+      firstDelayMs: 0,
+      fullBatch: DELIVERY_BATCH,
+      onError: (err) => this.logger.warn(`Delivery run failed: ${err.message}`),
+    });
   },
 
   started() {
-    const { config } = getRuntime();
-    this.deliveryStopped = false;
-    this.deliveryRunning = null;
-    this.deliveryAgain = false;
-    const tick = () => {
-      void this.deliverDue().finally(() => {
-        if (!this.deliveryStopped) this.deliveryTimer = setTimeout(tick, config.notifications.pollIntervalMs);
-      });
-    };
-    this.deliveryTimer = setTimeout(tick, 0);
+    this.deliveries.start();
   },
 
   async stopped() {
-    this.deliveryStopped = true;
-    if (this.deliveryTimer) clearTimeout(this.deliveryTimer);
-    await this.deliveryRunning;
+    await this.deliveries.stop();
     await Promise.all(Object.values(this.channels).map((channel) => channel.close?.()));
   },
 };

@@ -18,6 +18,7 @@ import { DbMixin, type DbMethods } from "../mixins/db.mixin";
 import { OutboxMixin, type OutboxMethods } from "../mixins/outbox.mixin";
 import { getRuntime } from "../src/runtime";
 import { now } from "../src/clock";
+import { Poller } from "../src/poller";
 import { HABIT_MODEL } from "./habits.service";
 import { occurrencesBetween, type ReminderOccurrence } from "../lib/reminder-times";
 import { computeProgress, isDueToday, type StreakUnit } from "../lib/progress";
@@ -52,18 +53,23 @@ interface Candidate {
   occurrence: ReminderOccurrence;
 }
 
+/** One reminder occurrence of one habit, as `reminder_fires` keys it. */
+function fireKey(habitId: string, date: LocalDate, time: string): string {
+  return `${habitId} ${date} ${time}`;
+}
+
 /** pg advisory lock key of the scanning lease ("remind" in ASCII). */
 const SCAN_LOCK = 0x72656d696e64;
 
 interface RemindersLocals {
-  tickTimer: NodeJS.Timeout | null;
-  ticking: Promise<number> | null;
-  stoppedTicking: boolean;
+  scanner: Poller;
 }
 
 interface RemindersMethods extends DbMethods, OutboxMethods {
-  /** One scan: fires what is due; resolves to the number of reminders fired. */
+  /** Scans now (or joins the scan in progress); resolves to the number of reminders fired. */
   fireDueReminders(): Promise<number>;
+  /** One scan: fires what is due. */
+  scan(): Promise<number>;
   candidates(transaction: Transaction, until: Date): Promise<Candidate[]>;
 }
 
@@ -85,54 +91,52 @@ const RemindersService: ServiceSchema<ServiceSettingSchema, RemindersMethods, Re
 
   methods: {
     fireDueReminders() {
-      if (this.ticking) return this.ticking;
-      this.ticking = this.sequelize()
-        .transaction(async (transaction) => {
-          const db = this.sequelize();
-          const [{ locked }] = await db.query<{ locked: boolean }>("SELECT pg_try_advisory_xact_lock($1) AS locked", {
-            bind: [SCAN_LOCK],
-            type: QueryTypes.SELECT,
-            transaction,
-          });
-          if (!locked) return 0;
-          const at = now();
-          const due = await this.candidates(transaction, at);
-          if (due.length === 0) return 0;
-          const history = await db.query<CheckinFacts & { habit_id: string }>(
-            `SELECT habit_id, to_char(date, 'YYYY-MM-DD') AS date, status, value FROM checkins
-              WHERE habit_id = ANY($1::uuid[]) ORDER BY date`,
-            { bind: [[...new Set(due.map((candidate) => candidate.habit.id))]], type: QueryTypes.SELECT, transaction },
-          );
-          let fired = 0;
-          for (const { habit, occurrence } of due) {
-            const checkins = history.filter((row) => row.habit_id === habit.id && row.date <= occurrence.date);
-            const input = { schedule: habit.schedule, target: habit.target, startDate: habit.start_date, today: occurrence.date, checkins };
-            const that = checkins.find((checkin) => checkin.date === occurrence.date);
-            const settled = that !== undefined && (that.status === "skipped" || isCompleted(that, habit.target));
-            if (settled || !isDueToday(input)) continue;
-            const [claimed] = (await db.query(
-              `INSERT INTO reminder_fires (habit_id, local_date, local_time) VALUES ($1, $2, $3)
-               ON CONFLICT DO NOTHING RETURNING habit_id`,
-              { bind: [habit.id, occurrence.date, occurrence.time], transaction },
-            )) as [unknown[], unknown];
-            if (claimed.length === 0) continue;
-            const progress = computeProgress(input);
-            await this.recordEvent(transaction, "reminder.due", habit.user_id, {
-              habitId: habit.id,
-              habitName: habit.name,
-              date: occurrence.date,
-              time: occurrence.time,
-              streak: progress.current,
-              unit: progress.unit,
-            } satisfies ReminderDueEvent);
-            fired++;
-          }
-          return fired;
-        })
-        .finally(() => {
-          this.ticking = null;
+      return this.scanner.runNow();
+    },
+
+    scan() {
+      return this.sequelize().transaction(async (transaction) => {
+        const db = this.sequelize();
+        const [{ locked }] = await db.query<{ locked: boolean }>("SELECT pg_try_advisory_xact_lock($1) AS locked", {
+          bind: [SCAN_LOCK],
+          type: QueryTypes.SELECT,
+          transaction,
         });
-      return this.ticking;
+        if (!locked) return 0;
+        const at = now();
+        const due = await this.candidates(transaction, at);
+        if (due.length === 0) return 0;
+        const history = await db.query<CheckinFacts & { habit_id: string }>(
+          `SELECT habit_id, to_char(date, 'YYYY-MM-DD') AS date, status, value FROM checkins
+            WHERE habit_id = ANY($1::uuid[]) ORDER BY date`,
+          { bind: [[...new Set(due.map((candidate) => candidate.habit.id))]], type: QueryTypes.SELECT, transaction },
+        );
+        let fired = 0;
+        for (const { habit, occurrence } of due) {
+          const checkins = history.filter((row) => row.habit_id === habit.id && row.date <= occurrence.date);
+          const input = { schedule: habit.schedule, target: habit.target, startDate: habit.start_date, today: occurrence.date, checkins };
+          const that = checkins.find((checkin) => checkin.date === occurrence.date);
+          const settled = that !== undefined && (that.status === "skipped" || isCompleted(that, habit.target));
+          if (settled || !isDueToday(input)) continue;
+          const [claimed] = (await db.query(
+            `INSERT INTO reminder_fires (habit_id, local_date, local_time) VALUES ($1, $2, $3)
+             ON CONFLICT DO NOTHING RETURNING habit_id`,
+            { bind: [habit.id, occurrence.date, occurrence.time], transaction },
+          )) as [unknown[], unknown];
+          if (claimed.length === 0) continue;
+          const progress = computeProgress(input);
+          await this.recordEvent(transaction, "reminder.due", habit.user_id, {
+            habitId: habit.id,
+            habitName: habit.name,
+            date: occurrence.date,
+            time: occurrence.time,
+            streak: progress.current,
+            unit: progress.unit,
+          } satisfies ReminderDueEvent);
+          fired++;
+        }
+        return fired;
+      });
     },
 
     /** Reminder occurrences within the grace window that have not fired yet. */
@@ -160,34 +164,27 @@ const RemindersService: ServiceSchema<ServiceSettingSchema, RemindersMethods, Re
           transaction,
         },
       );
-      const done = new Set(fired.map((row) => `${row.habit_id} ${row.local_date} ${row.local_time}`));
+      const done = new Set(fired.map((row) => fireKey(row.habit_id, row.local_date, row.local_time)));
       return found
-        .filter(({ habit, occurrence }) => !done.has(`${habit.id} ${occurrence.date} ${occurrence.time}`))
+        .filter(({ habit, occurrence }) => !done.has(fireKey(habit.id, occurrence.date, occurrence.time)))
         .sort((a, b) => a.occurrence.at.getTime() - b.occurrence.at.getTime());
     },
   },
 
+  created() {
+    this.scanner = new Poller({
+      run: () => this.scan(),
+      intervalMs: getRuntime().config.reminders.tickMs,
+      onError: (err) => this.logger.warn(`Reminder scan failed: ${err.message}`),
+    });
+  },
+
   started() {
-    const { config } = getRuntime();
-    this.stoppedTicking = false;
-    this.ticking = null;
-    const tick = () => {
-      this.fireDueReminders()
-        .catch((err: Error) => {
-          this.logger.warn(`Reminder scan failed: ${err.message}`);
-          return 0;
-        })
-        .finally(() => {
-          if (!this.stoppedTicking) this.tickTimer = setTimeout(tick, config.reminders.tickMs);
-        });
-    };
-    this.tickTimer = setTimeout(tick, config.reminders.tickMs);
+    this.scanner.start();
   },
 
   async stopped() {
-    this.stoppedTicking = true;
-    if (this.tickTimer) clearTimeout(this.tickTimer);
-    await this.ticking?.catch(() => undefined);
+    await this.scanner.stop();
   },
 };
 
