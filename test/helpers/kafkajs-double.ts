@@ -22,6 +22,7 @@
  *   after `retryDelayMs` (kafkajs restarts its fetch loop and re-reads from the position);
  * - a rebalance (a member joins or leaves) resets positions to the committed offsets.
  */
+import type { IncomingMessage } from "../../src/kafka";
 
 type LogFn = (entry: { namespace: string; level: number; label: string; log: { timestamp: string; message: string; [key: string]: unknown } }) => void;
 
@@ -47,15 +48,8 @@ interface StoredMessage {
   timestamp: string;
 }
 
-/** A message as the tests read it back: text, not buffers. */
-export interface DoubleMessage {
-  topic: string;
-  partition: number;
-  offset: string;
-  key: string | null;
-  value: string | null;
-  headers: Record<string, string>;
-}
+/** A message as the tests read it back: text, not buffers, as src/kafka.ts hands it to handlers. */
+export type DoubleMessage = IncomingMessage;
 
 export interface DoubleSend {
   producer: number;
