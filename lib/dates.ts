@@ -8,28 +8,37 @@ import { DateTime } from "luxon";
 /** A calendar date, "YYYY-MM-DD". */
 export type LocalDate = string;
 
-const DATE_PATTERN = /^(\d{4})-(\d{2})-(\d{2})$/;
 const MS_PER_DAY = 86_400_000;
 
 function isLeapYear(year: number): boolean {
   return (year % 4 === 0 && year % 100 !== 0) || year % 400 === 0;
 }
 
+const DAYS_IN_MONTH = [0, 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
+
 function daysInMonth(year: number, month: number): number {
-  return month === 2 ? (isLeapYear(year) ? 29 : 28) : [4, 6, 9, 11].includes(month) ? 30 : 31;
+  return month === 2 && isLeapYear(year) ? 29 : DAYS_IN_MONTH[month];
 }
+
+/** The decimal digit at `index`, or NaN (which then spreads through the arithmetic). */
+function digitAt(text: string, index: number): number {
+  const digit = text.charCodeAt(index) - 48;
+  return digit >= 0 && digit <= 9 ? digit : Number.NaN;
+}
+
+const DASH = 45;
 
 /**
  * Days since 1970-01-01 of a valid date, or NaN when `date` is not a real calendar date.
- * Hot (once per check-in per recompute), so it parses by hand; the civil-to-days formula is
- * Howard Hinnant's `days_from_civil`.
+ * Hot (once per check-in per recompute), so it reads the digits by hand; the civil-to-days
+ * formula is Howard Hinnant's `days_from_civil`.
  */
 export function toDay(date: LocalDate): number {
-  if (date.length !== 10 || !DATE_PATTERN.test(date)) return Number.NaN;
-  const year = Number(date.slice(0, 4));
-  const month = Number(date.slice(5, 7));
-  const day = Number(date.slice(8, 10));
-  if (month < 1 || month > 12 || day < 1 || day > daysInMonth(year, month)) return Number.NaN;
+  if (date.length !== 10 || date.charCodeAt(4) !== DASH || date.charCodeAt(7) !== DASH) return Number.NaN;
+  const year = digitAt(date, 0) * 1000 + digitAt(date, 1) * 100 + digitAt(date, 2) * 10 + digitAt(date, 3);
+  const month = digitAt(date, 5) * 10 + digitAt(date, 6);
+  const day = digitAt(date, 8) * 10 + digitAt(date, 9);
+  if (!(month >= 1 && month <= 12 && day >= 1 && day <= daysInMonth(year, month))) return Number.NaN;
   const y = month <= 2 ? year - 1 : year;
   const era = Math.floor(y / 400);
   const yearOfEra = y - era * 400;
@@ -74,4 +83,26 @@ export function todayIn(zone: string, now: Date): LocalDate {
   const local = DateTime.fromJSDate(now, { zone });
   if (!local.isValid) throw new RangeError(`unknown time zone ${zone}`);
   return local.toISODate() as LocalDate;
+}
+
+const INSTANT_PATTERN = /^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,6})?)?(?:Z|[+-](\d{2}):(\d{2}))$/;
+const FIRST_INSTANT = Date.parse("0001-01-01T00:00:00Z");
+const LAST_INSTANT = Date.parse("9999-12-31T23:59:59.999Z");
+
+/**
+ * An ISO-8601 instant with a time and an offset ("2026-12-01T08:30Z", "…T08:30:00.5+01:00") in
+ * UTC, or null when it is not one: a real calendar date, hours to 23, minutes and seconds to 59,
+ * offsets to 23:59, and in UTC within years 1 to 9999 (what Postgres accepts). A UTC instant
+ * comes back as given (microseconds kept); another offset comes back converted to UTC.
+ */
+export function parseInstant(value: string): string | null {
+  const match = INSTANT_PATTERN.exec(value);
+  if (!match || !isValidDate(match[1])) return null;
+  const [hours, minutes, seconds = "0", offsetHours = "0", offsetMinutes = "0"] = match.slice(2);
+  if (Number(hours) > 23 || Number(minutes) > 59 || Number(seconds) > 59 || Number(offsetHours) > 23 || Number(offsetMinutes) > 59) {
+    return null;
+  }
+  const instant = Date.parse(value);
+  if (Number.isNaN(instant) || instant < FIRST_INSTANT || instant > LAST_INSTANT) return null;
+  return value.endsWith("Z") ? value : new Date(instant).toISOString();
 }

@@ -2,7 +2,7 @@
  * Calendar arithmetic and "today" in a zone (issue 3, check 2, the pure part): dates are
  * counted by calendar, so DST days of 23 or 25 hours and odd offsets change nothing.
  */
-import { addDays, daysBetween, isValidDate, isoWeekday, todayIn, toDay, fromDay } from "../../../lib/dates";
+import { addDays, daysBetween, fromDay, isValidDate, isoWeekday, parseInstant, toDay, todayIn } from "../../../lib/dates";
 
 describe("dates", () => {
   it.each([
@@ -73,5 +73,38 @@ describe("todayIn", () => {
 
   it("rejects an unknown zone", () => {
     expect(() => todayIn("Mars/Base", new Date())).toThrow(RangeError);
+  });
+});
+
+describe("parseInstant", () => {
+  it.each([
+    ["2026-12-01T08:30Z", "2026-12-01T08:30Z"],
+    ["2026-12-01T08:30:15.123456Z", "2026-12-01T08:30:15.123456Z"],
+    ["2026-12-01T00:00-23:59", "2026-12-01T23:59:00.000Z"],
+    ["2026-12-01T08:30:00+05:30", "2026-12-01T03:00:00.000Z"],
+    ["0001-01-01T00:00Z", "0001-01-01T00:00Z"],
+    ["2024-02-29T12:00Z", "2024-02-29T12:00Z"],
+  ])("should read %s as %s", (value, expected) => {
+    expect(parseInstant(value)).toBe(expected);
+  });
+
+  it.each([
+    "2026-02-30T10:00Z", // no such day (Date.parse would roll it over into March)
+    "2026-04-31T00:00Z",
+    "2025-02-29T00:00Z",
+    "0000-01-01T00:00Z", // year 0: Postgres has none
+    "0001-01-01T00:30+01:00", // before year 1 in UTC
+    "9999-12-31T23:59-15:00", // after year 9999 in UTC
+    "2026-12-01T24:00Z",
+    "2026-12-01T10:60Z",
+    "2026-12-01T10:00:60Z",
+    "2026-12-01T10:00+24:00",
+    "2026-12-01T10:00", // no offset
+    "2026-12-01",
+    "2026-12-01T10:00:00.1234567Z",
+    "+002026-12-01T10:00Z",
+    "",
+  ])("should refuse %s", (value) => {
+    expect(parseInstant(value)).toBeNull();
   });
 });
