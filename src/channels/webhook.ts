@@ -2,46 +2,22 @@
  * The webhook channel: the notification as a JSON POST to the user's webhookUrl, signed with the
  * user's webhook secret (HMAC-SHA256 over "<timestamp>.<body>", lib/webhook-signature.ts) so the
  * receiver can verify origin and freshness. Any non-2xx answer or timeout is a failure to retry.
- * Unless private targets are allowed, addresses on loopback, private, link-local (cloud
- * metadata) and similar networks are refused at connect time, after DNS resolution, so a
- * user cannot aim the server at its own network.
+ * Unless private targets are allowed, every address that is not public unicast (loopback,
+ * private, link-local and cloud metadata, and IPv6 forms embedding such an IPv4 address) is
+ * refused at connect time, after DNS resolution, so a user cannot aim the server at its own
+ * network.
  */
 import dns from "node:dns";
 import http from "node:http";
 import https from "node:https";
 import net from "node:net";
+import { isPublicAddress, namesNonPublicHost } from "../public-address";
 import { DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, signWebhook } from "../../lib/webhook-signature";
 import type { Channel, DeliveryJob } from "./types";
 
-const PRIVATE_NETWORKS = new net.BlockList();
-for (const [network, prefix] of [
-  ["0.0.0.0", 8],
-  ["10.0.0.0", 8],
-  ["100.64.0.0", 10],
-  ["127.0.0.0", 8],
-  ["169.254.0.0", 16],
-  ["172.16.0.0", 12],
-  ["192.168.0.0", 16],
-  ["198.18.0.0", 15],
-  ["224.0.0.0", 4],
-  ["240.0.0.0", 4],
-] as const) {
-  PRIVATE_NETWORKS.addSubnet(network, prefix, "ipv4");
-}
-for (const [network, prefix] of [
-  ["::", 127],
-  ["fc00::", 7],
-  ["fe80::", 10],
-  ["ff00::", 8],
-] as const) {
-  PRIVATE_NETWORKS.addSubnet(network, prefix, "ipv6");
-}
-
+/** Addresses a webhook must not reach unless private targets are allowed (src/public-address.ts). */
 export function isPrivateAddress(address: string): boolean {
-  const family = net.isIPv6(address) ? "ipv6" : "ipv4";
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address);
-  if (mapped) return PRIVATE_NETWORKS.check(mapped[1], "ipv4");
-  return PRIVATE_NETWORKS.check(address, family);
+  return !isPublicAddress(address);
 }
 
 /** dns.lookup that refuses private addresses: checked on the address actually connected to. */
@@ -80,8 +56,7 @@ export function webhookChannel(options: { timeoutMs: number; allowPrivate: boole
       const url = new URL(job.target);
       const client = url.protocol === "https:" ? https : http;
       // A literal IP in the URL skips `lookup`: check it here.
-      const literal = url.hostname.replace(/^\[|\]$/g, "");
-      if (!options.allowPrivate && net.isIP(literal) && isPrivateAddress(literal)) {
+      if (!options.allowPrivate && namesNonPublicHost(job.target)) {
         return Promise.reject(new Error(`webhook target ${url.hostname} is a private address`));
       }
       return new Promise<void>((resolve, reject) => {
