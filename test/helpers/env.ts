@@ -7,7 +7,8 @@ import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
-import { Client } from "pg";
+import { createThrowawayDatabase, type ThrowawayDatabase } from "../../src/throwaway-database";
+import Redis from "ioredis";
 
 export const clusterMode = Boolean(process.env.TEST_DATABASE_URL && process.env.TEST_REDIS_URL);
 export const MODE = clusterMode ? "cluster" : "embedded";
@@ -24,24 +25,8 @@ export function tempDataDir(): string {
 export const TEST_JWT_SECRET = randomBytes(32).toString("hex");
 
 /** A new, empty database on the test server; dropped by the returned `drop`. */
-export async function freshDatabase(): Promise<{ url: string; drop: () => Promise<void> }> {
-  const adminUrl = process.env.TEST_DATABASE_URL as string;
-  const name = `ht_test_${randomBytes(6).toString("hex")}`;
-  const admin = new Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const url = new URL(adminUrl);
-  url.pathname = `/${name}`;
-  return {
-    url: url.toString(),
-    drop: async () => {
-      const client = new Client({ connectionString: adminUrl });
-      await client.connect();
-      await client.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-      await client.end();
-    },
-  };
+export function freshDatabase(): Promise<ThrowawayDatabase> {
+  return createThrowawayDatabase(process.env.TEST_DATABASE_URL as string, "ht_test");
 }
 
 /** Settings every test node shares: random ports, quiet logs, generous rate limits. */
@@ -85,4 +70,21 @@ export async function suiteEnv(overrides: Env = {}): Promise<SuiteEnv> {
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/**
+ * Empties the suite's part of the shared Redis, as a FLUSHALL would for a suite of its own:
+ * every key under the node's prefix (`habit-tracker:<NAMESPACE>:`), and nothing of anyone else's.
+ */
+export async function flushSuiteKeys(namespace: string): Promise<number> {
+  const redis = new Redis(process.env.TEST_REDIS_URL as string);
+  try {
+    let removed = 0;
+    for await (const keys of redis.scanStream({ match: `habit-tracker:${namespace}:*`, count: 500 }) as AsyncIterable<string[]>) {
+      if (keys.length > 0) removed += await redis.del(...keys);
+    }
+    return removed;
+  } finally {
+    await redis.quit();
+  }
 }

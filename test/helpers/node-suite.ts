@@ -15,13 +15,14 @@ export interface NodeSuite {
   newUser(timezone?: string): Promise<string>;
 }
 
-export function nodeSuite(overrides: Env = {}): NodeSuite {
+/** `overrides` may be computed when the suite starts (e.g. a free port). */
+export function nodeSuite(overrides: Env | (() => Promise<Env>) = {}): NodeSuite {
   let suite: SuiteEnv;
   let counter = 0;
   const state = {} as { node: HabitNode; api: Api };
 
   beforeAll(async () => {
-    suite = await suiteEnv(overrides);
+    suite = await suiteEnv(typeof overrides === "function" ? await overrides() : overrides);
     state.node = await startNode(suite.env);
     state.api = new Api(`http://127.0.0.1:${state.node.port}/api/v1`);
   });

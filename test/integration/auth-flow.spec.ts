@@ -3,10 +3,9 @@
  * mode: embedded (PGlite, in-memory store) or cluster (real Postgres and Redis).
  */
 import jwt from "jsonwebtoken";
-import Redis from "ioredis";
 import { startNode, type HabitNode } from "../../src/node";
 import { Api } from "../helpers/http";
-import { MODE, clusterMode, suiteEnv, type SuiteEnv } from "../helpers/env";
+import { MODE, clusterMode, flushSuiteKeys, suiteEnv, type SuiteEnv } from "../helpers/env";
 import { TOKEN_AUDIENCE, TOKEN_ISSUER } from "../../src/tokens";
 
 jest.setTimeout(60_000);
@@ -45,12 +44,10 @@ async function register(email = uniqueEmail()) {
   return reply.body as { user: { id: string; email: string }; accessToken: string; refreshToken: string; expiresIn: number };
 }
 
-/** Loses the hot copy of the denylist: FLUSHALL on the real Redis, or a restart of the embedded node. */
+/** Loses the hot copy of the denylist: every key of this suite in the real Redis, or a restart of the embedded node. */
 async function loseHotCopy() {
   if (clusterMode) {
-    const redis = new Redis(process.env.TEST_REDIS_URL as string);
-    await redis.flushall();
-    await redis.quit();
+    expect(await flushSuiteKeys(node.config.namespace)).toBeGreaterThan(0);
   } else {
     await node.stop();
     await boot();

@@ -3,12 +3,11 @@
  * with the clock pinned. Values are compared with the reference of DESIGN.md §4 used by the
  * property tests, so the HTTP layer, the SQL and the cache are checked against the same rules.
  */
-import Redis from "ioredis";
 import type { HabitNode } from "../../src/node";
 import { getRuntime } from "../../src/runtime";
 import { setClock } from "../../src/clock";
 import type { Api } from "../helpers/http";
-import { MODE, clusterMode } from "../helpers/env";
+import { MODE, clusterMode, flushSuiteKeys } from "../helpers/env";
 import { nodeSuite } from "../helpers/node-suite";
 import { nextDate, referenceRound4, referenceScore, referenceStats, referenceStreak, type ReferenceHabit } from "../unit/lib/reference";
 
@@ -331,9 +330,7 @@ describe(`check-ins, streaks and stats over HTTP (${MODE} mode)`, () => {
     for (const offset of [2, 1, 0]) await put(token, id, nextDate(TODAY, -offset), {});
     const before = (await api.get(`/habits/${id}/streak`, token)).body;
     if (clusterMode) {
-      const redis = new Redis(process.env.TEST_REDIS_URL as string);
-      await redis.flushall();
-      await redis.quit();
+      expect(await flushSuiteKeys(node.config.namespace)).toBeGreaterThan(0);
     } else {
       await getRuntime().store.delete([`streak:${id}`]);
     }
