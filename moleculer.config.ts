@@ -6,6 +6,23 @@
 import { Errors, type BrokerOptions } from "moleculer";
 import type { AppConfig } from "./src/config";
 import { ErrorRegenerator } from "./src/errors";
+import { StrictValidator } from "./src/validator";
+
+/**
+ * Moleculer's built-in metrics that describe the host rather than the service: its name, user,
+ * home directory, addresses and MACs, the process's arguments (paths), kernel and CPU model.
+ * None is needed to run the service, and /metrics may be reachable by more people than the host.
+ */
+export const HOST_REVEALING_METRICS = [
+  "os.hostname",
+  "os.user.*",
+  "os.network.*",
+  "os.release",
+  "os.cpu.info.*",
+  "process.arguments",
+  "process.pid",
+  "process.ppid",
+];
 
 /** Only infrastructure faults (node gone, timeout, no endpoint) are worth another attempt. */
 const isRetryable = (err: Error) => err instanceof Errors.MoleculerRetryableError;
@@ -52,10 +69,20 @@ export function createBrokerOptions(config: AppConfig): BrokerOptions {
       enabled: config.metricsPort !== null,
       reporter:
         config.metricsPort !== null
-          ? { type: "Prometheus", options: { port: config.metricsPort, path: "/metrics" } }
+          ? {
+              type: "Prometheus",
+              options: {
+                host: config.metricsHost,
+                port: config.metricsPort,
+                path: "/metrics",
+                excludes: HOST_REVEALING_METRICS,
+                // No nodeID label: it defaults to the host name; Prometheus's `instance` names the node.
+                defaultLabels: (registry: { broker: { namespace: string } }) => ({ namespace: registry.broker.namespace }),
+              },
+            }
           : undefined,
     },
-    validator: true,
+    validator: new StrictValidator(),
     errorRegenerator: new ErrorRegenerator(),
   };
 }

@@ -56,6 +56,12 @@ export function frequencyOf(schedule: Schedule): Frequency {
   return { num: num / divisor, den: den / divisor };
 }
 
+/**
+ * The earliest start date a habit may have: every streak and score is computed over the days
+ * from the start date, so the start bounds what one read or write costs (about 46,000 days).
+ */
+export const EARLIEST_START_DATE = "1900-01-01";
+
 export const DAY_MILESTONES = [7, 30, 100, 365] as const;
 export const WEEK_MILESTONES = [4, 12, 52] as const;
 

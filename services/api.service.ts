@@ -1,25 +1,30 @@
 /**
- * The gateway (moleculer-web): REST under /api/v1, health and metrics. Only the aliases listed
- * here are reachable (`mappingPolicy: "restrict"`). Access tokens are verified in-process
- * (src/tokens.ts, a KeyObject, the denylist's hot copy), so an authenticated request costs no
- * extra call to `auth`. Every error leaves in moleculer-web's shape through `onError`.
+ * The gateway (moleculer-web): REST under /api/v1 (the routes of src/routes.ts), health and
+ * metrics. Only those aliases are reachable (`mappingPolicy: "restrict"`). Params come from the
+ * body or the query string as the route says (src/request-params.ts). Access tokens are verified
+ * in-process (src/tokens.ts, a KeyObject, the denylist's hot copy, sessions confirmed by `auth`
+ * once per few minutes), so an authenticated request almost never costs a call to `auth`.
+ * Every error leaves in moleculer-web's shape, with the security headers, through `onError`.
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
+import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import type { Context, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import ApiGateway from "moleculer-web";
 import { getRuntime } from "../src/runtime";
 import { AccessTokens, InvalidTokenError, TOKEN_CLOCK_TOLERANCE_SECONDS } from "../src/tokens";
 import { Denylist } from "../src/denylist";
+import { SessionCache } from "../src/session-cache";
 import {
   ERR_INVALID_TOKEN,
   ERR_NO_TOKEN,
   ERR_TOKEN_REVOKED,
+  ForbiddenError,
   RateLimitedError,
   ServiceUnavailableError,
   UnauthorizedError,
-  validationError,
 } from "../src/errors";
-import { securityHeaders, requireJsonBody, clientAddress, sendHttpError } from "../src/http";
+import { answerClientError, applySecurityHeaders, clientAddress, encodingProblem, rateLimitBucket, requireJsonBody, sendHttpError } from "../src/http";
+import { aliasesFor, routeOf, takesBody, type HttpMethod } from "../src/routes";
+import { accountsNamed, requestParams } from "../src/request-params";
 import type { AuthMeta } from "./auth.service";
 
 /** Services a gateway needs before it is ready to serve the contract, each by one of its actions. */
@@ -33,35 +38,49 @@ export interface ReadyReport {
 interface GatewayLocals {
   tokens: AccessTokens;
   denylist: Denylist;
+  sessions: SessionCache;
+  server: http.Server;
+}
+
+/** What moleculer-web has put on a request by the time a route's hooks run. */
+interface RoutedRequest extends IncomingMessage {
+  body?: unknown;
+  query?: Record<string, unknown>;
+  $params: Record<string, unknown>;
+  $alias?: { action?: string };
+}
+
+/** The alias moleculer-web matched: its method and its path parameters' names. */
+interface MatchedAlias {
+  method: string;
+  action?: string;
+  keys?: Array<{ name: string }>;
 }
 
 interface GatewayMethods {
   authenticate(ctx: Context<unknown, AuthMeta>, route: unknown, req: IncomingMessage): Promise<AuthMeta["user"]>;
-  limitRate(req: IncomingMessage & { $action?: { name: string }; body?: unknown }): Promise<void>;
+  authorize(ctx: Context<unknown, AuthMeta>, route: unknown, req: RoutedRequest): void;
+  limitRate(req: RoutedRequest, action: string | undefined): Promise<void>;
   readiness(): Promise<ReadyReport>;
+  createServer(): void;
+  errorHandler(req: IncomingMessage, res: ServerResponse, err: Error): void;
 }
 
 type GatewayThis = import("moleculer").Service & GatewayMethods & GatewayLocals;
 
-/**
- * moleculer-web merges body, query and path parameters into one object, the path last: a body
- * or query field named like a path parameter (`id`) would be silently dropped. Reject it (422),
- * as any other unknown field.
- */
-function rejectShadowedPathParams(
-  req: { body?: unknown; query?: Record<string, unknown> },
-  alias: { keys?: Array<{ name: string }> },
-): void {
-  const sources = [req.body, req.query].filter((source): source is Record<string, unknown> => typeof source === "object" && source !== null);
-  const shadowed = (alias.keys ?? []).map((key) => key.name).filter((name) => sources.some((source) => Object.hasOwn(source, name)));
-  if (shadowed.length > 0) {
-    throw validationError(shadowed.map((field) => ({ field, type: "unknownField", message: `Unknown field '${field}'.` })));
-  }
+/** Replaces moleculer-web's merged params with ones built by src/request-params.ts. */
+function rebuildParams(req: RoutedRequest, alias: MatchedAlias): void {
+  // moleculer-web assigned the path parameters last, as own properties.
+  const pathParams = Object.fromEntries((alias.keys ?? []).map(({ name }) => [name, req.$params[name]]));
+  req.$params = requestParams({ takesBody: takesBody({ method: alias.method as HttpMethod }), body: req.body, query: req.query, pathParams });
 }
 
 function bodyParsers(limitBytes: number) {
   return { json: { strict: true, limit: limitBytes, type: ["application/json", "application/*+json"] }, urlencoded: false };
 }
+
+/** How long a session confirmed by `auth` is trusted without asking again (src/session-cache.ts). */
+const SESSION_CONFIRMATION_MS = 5 * 60_000;
 
 const ApiService: ServiceSchema<ServiceSettingSchema & Record<string, unknown>, GatewayMethods, GatewayLocals> = {
   name: "api",
@@ -115,27 +134,68 @@ const ApiService: ServiceSchema<ServiceSettingSchema & Record<string, unknown>, 
         throw new ServiceUnavailableError("Token revocation list unavailable, try again shortly");
       }
       if (revoked) throw new UnauthorizedError(ERR_TOKEN_REVOKED, "Access token revoked");
+      // A token signed with our key, but for a session that does not exist (or not the user's).
+      if (!(await this.sessions.isLive(claims.sessionId, claims.userId))) {
+        throw new UnauthorizedError(ERR_INVALID_TOKEN, "Invalid access token");
+      }
       return { id: claims.userId, role: claims.role, sessionId: claims.sessionId };
     },
 
-    async limitRate(req) {
+    authorize(ctx, _route, req) {
+      const route = routeOf(req.$alias?.action ?? "");
+      if (route?.access === "admin" && ctx.meta.user?.role !== "admin") throw new ForbiddenError("Admins only");
+    },
+
+    /** Counts a login or registration attempt per address and per account named anywhere in it. */
+    async limitRate(req, action) {
       const { config, store } = getRuntime();
-      const action = req.$action?.name;
-      const address = clientAddress(req, config.trustProxy);
-      const body = (req.body ?? {}) as { email?: unknown };
-      const account = typeof body.email === "string" ? body.email.trim().toLowerCase().slice(0, 254) : null;
-      const buckets: Array<[string, { limit: number; windowSeconds: number }]> = [];
-      if (action === "auth.login") {
-        buckets.push([`ratelimit:login:ip:${address}`, config.rateLimits.login]);
-        if (account) buckets.push([`ratelimit:login:account:${account}`, config.rateLimits.login]);
-      } else if (action === "auth.register") {
-        buckets.push([`ratelimit:register:ip:${address}`, config.rateLimits.register]);
-        if (account) buckets.push([`ratelimit:register:account:${account}`, config.rateLimits.register]);
-      }
+      const kind = action === "auth.login" ? "login" : action === "auth.register" ? "register" : null;
+      if (kind === null) return;
+      const limit = config.rateLimits[kind];
+      const address = rateLimitBucket(clientAddress(req, config.trustProxy));
+      const buckets: Array<[string, { limit: number; windowSeconds: number }]> = [[`ratelimit:${kind}:ip:${address}`, limit]];
+      for (const account of accountsNamed(req.body, req.query)) buckets.push([`ratelimit:${kind}:account:${account}`, limit]);
       for (const [key, limit] of buckets) {
         const { count, resetMs } = await store.hit(key, limit.windowSeconds);
         if (count > limit.limit) throw new RateLimitedError(Math.max(1, Math.ceil(resetMs / 1000)));
       }
+    },
+
+    /**
+     * The HTTP server, made here rather than by moleculer-web so that every response carries the
+     * security headers (404s and parser errors too), compressed bodies are refused before any
+     * route, and slow clients are cut off: headers within HTTP_HEADERS_TIMEOUT_MS, the whole
+     * request within HTTP_REQUEST_TIMEOUT_MS, idle keep-alive connections kept longer than a load
+     * balancer's idle timeout (HTTP_KEEPALIVE_TIMEOUT_MS).
+     */
+    createServer(this: GatewayThis) {
+      const { http: limits } = getRuntime().config;
+      const handler = (this as unknown as { httpHandler: (req: IncomingMessage, res: ServerResponse) => void }).httpHandler;
+      this.server = http.createServer(
+        {
+          requestTimeout: limits.requestTimeoutMs,
+          headersTimeout: limits.headersTimeoutMs,
+          keepAliveTimeout: limits.keepAliveTimeoutMs,
+          // Timeouts are enforced when connections are checked; Node's default checks every 30 s.
+          connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+        },
+        (req, res) => {
+          applySecurityHeaders(res);
+          const refused = encodingProblem(req);
+          if (refused) {
+            req.resume();
+            sendHttpError(this.logger, req, res, refused);
+            return;
+          }
+          handler(req, res);
+        },
+      );
+      this.server.on("clientError", answerClientError);
+    },
+
+    /** Every error goes to `onError` (sendHttpError), which logs a 5xx once, with its detail. */
+    errorHandler(this: GatewayThis, req, res, err) {
+      sendHttpError(this.logger, req, res, err);
     },
 
     async readiness(): Promise<ReadyReport> {
@@ -169,7 +229,7 @@ const ApiService: ServiceSchema<ServiceSettingSchema & Record<string, unknown>, 
       ...(schema.settings as Record<string, unknown>),
       port: config.port,
       ip: "0.0.0.0",
-      use: [securityHeaders, requireJsonBody],
+      use: [requireJsonBody],
       cors:
         config.corsOrigins.length > 0
           ? {
@@ -179,7 +239,10 @@ const ApiService: ServiceSchema<ServiceSettingSchema & Record<string, unknown>, 
               maxAge: 600,
             }
           : undefined,
-      // Never log bodies or replies: they hold passwords and tokens.
+      // Never log bodies, replies or request lines: they hold passwords and tokens, and a URL
+      // may too (a client putting them in the query string is refused, but not before it is read).
+      logRequest: null,
+      logResponse: null,
       logRequestParams: null,
       logResponseData: null,
       log4XXResponses: false,
@@ -193,13 +256,11 @@ const ApiService: ServiceSchema<ServiceSettingSchema & Record<string, unknown>, 
           mappingPolicy: "restrict",
           autoAliases: false,
           bodyParsers: parsers,
-          aliases: {
-            "POST /auth/register": "auth.register",
-            "POST /auth/login": "auth.login",
-            "POST /auth/refresh": "auth.refresh",
-          },
-          onBeforeCall(this: GatewayThis, _ctx: Context, _route: unknown, req: IncomingMessage) {
-            return this.limitRate(req);
+          aliases: aliasesFor(["public"]),
+          async onBeforeCall(this: GatewayThis, _ctx: Context, _route: unknown, req: RoutedRequest, _res: ServerResponse, alias: MatchedAlias) {
+            // Counted first: a misplaced e-mail (query string, `__proto__`) is still an attempt on that account.
+            await this.limitRate(req, alias.action);
+            rebuildParams(req, alias);
           },
         },
         {
@@ -208,48 +269,19 @@ const ApiService: ServiceSchema<ServiceSettingSchema & Record<string, unknown>, 
           mappingPolicy: "restrict",
           autoAliases: false,
           authentication: true,
+          authorization: true,
           bodyParsers: parsers,
-          onBeforeCall(
-            this: GatewayThis,
-            _ctx: Context,
-            _route: unknown,
-            req: IncomingMessage & { body?: unknown; query?: Record<string, unknown> },
-            _res: ServerResponse,
-            alias: { keys?: Array<{ name: string }> },
-          ) {
-            rejectShadowedPathParams(req, alias);
+          onBeforeCall(this: GatewayThis, _ctx: Context, _route: unknown, req: RoutedRequest, _res: ServerResponse, alias: MatchedAlias) {
+            rebuildParams(req, alias);
           },
-          aliases: {
-            "POST /auth/logout": "auth.logout",
-            "POST /auth/logout-all": "auth.logoutAll",
-            "GET /me": "auth.me",
-            "PATCH /me": "auth.updateProfile",
-            "POST /habits": "habits.create",
-            "GET /habits": "habits.list",
-            "GET /habits/:id": "habits.get",
-            "PATCH /habits/:id": "habits.update",
-            "DELETE /habits/:id": "habits.remove",
-            "PUT /habits/:id/checkins/:date": "tracking.put",
-            "DELETE /habits/:id/checkins/:date": "tracking.remove",
-            "GET /habits/:id/checkins": "tracking.list",
-            "POST /habits/:id/checkins": "tracking.post",
-            "GET /habits/:id/streak": "tracking.streak",
-            "GET /habits/:id/stats": "tracking.stats",
-            "GET /today": "tracking.today",
-            "GET /me/webhook": "auth.webhook",
-            "POST /me/webhook/rotate-secret": "auth.rotateWebhookSecret",
-            "GET /notifications": "notifications.list",
-            "POST /notifications/:id/read": "notifications.read",
-            "GET /admin/dead-letters": "notifications.deadLetters",
-            "POST /admin/dead-letters/retry": "notifications.retryDeadLetters",
-            "POST /admin/dead-letters/:id/retry": "notifications.retryDeadLetter",
-          },
+          aliases: aliasesFor(["user", "admin"]),
         },
         {
           name: "health",
           path: "/health",
           mappingPolicy: "restrict",
           autoAliases: false,
+          bodyParsers: false,
           aliases: { "GET /live": "api.live", "GET /ready": "api.ready" },
         },
         ...(config.databaseUrl === null && config.transporter === null
@@ -259,6 +291,7 @@ const ApiService: ServiceSchema<ServiceSettingSchema & Record<string, unknown>, 
                 path: "/metrics",
                 mappingPolicy: "restrict",
                 autoAliases: false,
+                bodyParsers: false,
                 aliases: {
                   "GET /"(this: GatewayThis, _req: IncomingMessage, res: ServerResponse) {
                     const reporter = (
@@ -284,6 +317,10 @@ const ApiService: ServiceSchema<ServiceSettingSchema & Record<string, unknown>, 
     this.tokens = new AccessTokens(jwtSecret, config.accessTokenTtlSeconds);
     this.denylist = new Denylist(store, config.accessTokenTtlSeconds + TOKEN_CLOCK_TOLERANCE_SECONDS, () =>
       this.broker.call<string[], Record<string, never>>("auth.revokedSessions", {}),
+    );
+    this.sessions = new SessionCache(
+      (sessionId, userId) => this.broker.call<boolean, { sessionId: string; userId: string }>("auth.isSessionLive", { sessionId, userId }),
+      { ttlMs: SESSION_CONFIRMATION_MS, maxEntries: 20_000 },
     );
   },
 };

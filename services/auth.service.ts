@@ -15,6 +15,7 @@ import { getRuntime } from "../src/runtime";
 import { Denylist } from "../src/denylist";
 import { AccessTokens, TOKEN_CLOCK_TOLERANCE_SECONDS, newRefreshToken, parseRefreshToken, secretMatches } from "../src/tokens";
 import { Passwords } from "../src/passwords";
+import { namesNonPublicHost } from "../src/public-address";
 import {
   ConflictError,
   ERR_EMAIL_TAKEN,
@@ -114,8 +115,14 @@ const timezone = checkedRule(
   (value: string) => (canonicalTimeZone(value) === null ? "must be an IANA time zone name such as Europe/Berlin" : null),
   (value: string) => canonicalTimeZone(value),
 );
-const webhookUrl = checkedRule("urlHttp", { type: "url", max: 2048, nullable: true }, (value: string) =>
-  /^https?:\/\//i.test(value) ? null : "must be an http(s) URL",
+const WEBHOOK_URL_MAX = 2048;
+// fastest-validator's url rule has no length limit of its own: the check comes first here.
+const webhookUrl = checkedRule("urlHttp", { type: "url", nullable: true }, (value: string) =>
+  value.length > WEBHOOK_URL_MAX
+    ? `must be at most ${WEBHOOK_URL_MAX} characters long`
+    : /^https?:\/\//i.test(value)
+      ? null
+      : "must be an http(s) URL",
 );
 const refreshToken = { type: "string", min: 1, max: 200 } as const;
 
@@ -340,6 +347,11 @@ const AuthService: ServiceSchema<ServiceSettingSchema, AuthMethods, AuthLocals> 
         if (ctx.params.displayName !== undefined) changes.displayName = ctx.params.displayName;
         if (ctx.params.timezone !== undefined) changes.timezone = ctx.params.timezone;
         if (ctx.params.webhookUrl !== undefined) {
+          if (ctx.params.webhookUrl !== null && !getRuntime().config.notifications.webhookAllowPrivate && namesNonPublicHost(ctx.params.webhookUrl)) {
+            throw validationError([
+              { field: "webhookUrl", type: "privateAddress", message: "The 'webhookUrl' field must not point to a local or private address." },
+            ]);
+          }
           changes.webhookUrl = ctx.params.webhookUrl;
           // The first webhook gets a signing secret; later URL changes keep it (rotate explicitly).
           if (ctx.params.webhookUrl !== null && !user.webhookSecret) changes.webhookSecret = newWebhookSecret();
@@ -382,6 +394,19 @@ const AuthService: ServiceSchema<ServiceSettingSchema, AuthMethods, AuthLocals> 
         // Tokens carry the role: end the sessions so the next login carries the new one.
         await this.revokeSessions("user_id = $1 AND revoked_at IS NULL", [user.id], "role changed");
         return toUser(user);
+      },
+    },
+
+    /** Whether a session exists, is not revoked, and is the user's: the gateway's check of a signed token. */
+    isSessionLive: {
+      visibility: "public",
+      params: { $$strict: true, sessionId: { type: "uuid" }, userId: { type: "uuid" } },
+      async handler(ctx: Context<{ sessionId: string; userId: string }>): Promise<boolean> {
+        const [row] = await this.sequelize().query(
+          "SELECT 1 FROM sessions WHERE id = $1 AND user_id = $2 AND revoked_at IS NULL",
+          { bind: [ctx.params.sessionId, ctx.params.userId], type: QueryTypes.SELECT },
+        );
+        return row !== undefined;
       },
     },
 

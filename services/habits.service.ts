@@ -10,9 +10,10 @@ import { DataTypes, QueryTypes, type Model, type ModelStatic, type Transaction }
 import { randomUUID } from "node:crypto";
 import { DbMixin, type DbMethods } from "../mixins/db.mixin";
 import { OutboxMixin, type OutboxMethods } from "../mixins/outbox.mixin";
-import { normalizeSchedule, scheduleProblem, targetProblem, type Schedule, type Target } from "../lib/habit-rules";
+import { EARLIEST_START_DATE, normalizeSchedule, scheduleProblem, targetProblem, type Schedule, type Target } from "../lib/habit-rules";
 import { todayIn } from "../lib/dates";
-import { checkedRule, localDateRule } from "../src/params";
+import { checkedRule, localDateRuleFrom } from "../src/params";
+import { getRuntime } from "../src/runtime";
 import { NotFoundError, validationError } from "../src/errors";
 import { now } from "../src/clock";
 import type { AuthMeta } from "./auth.service";
@@ -125,7 +126,7 @@ const fields = {
     optional: true,
     items: { type: "string", pattern: /^([01]\d|2[0-3]):[0-5]\d$/, messages: { stringPattern: "Reminders are local times HH:MM." } },
   },
-  startDate: { ...localDateRule, optional: true },
+  startDate: { ...localDateRuleFrom(EARLIEST_START_DATE), optional: true },
 } as const;
 
 interface HabitsMethods extends DbMethods, OutboxMethods {
@@ -155,6 +156,12 @@ const HabitsService: ServiceSchema<ServiceSettingSchema, HabitsMethods> = {
             "SELECT count(*) AS count FROM habits WHERE user_id = $1",
             { bind: [userId], type: QueryTypes.SELECT, transaction },
           );
+          const { maxHabitsPerUser } = getRuntime().config;
+          if (Number(count) >= maxHabitsPerUser) {
+            throw validationError([
+              { field: "habits", type: "habitLimit", message: `An account holds at most ${maxHabitsPerUser} habits (archived ones included).` },
+            ]);
+          }
           const row = await this.habits().create(
             {
               id: randomUUID(),

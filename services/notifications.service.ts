@@ -25,6 +25,7 @@ import { Poller } from "../src/poller";
 import { ForbiddenError, NotFoundError, validationError } from "../src/errors";
 import { checkedRule, UUID_PATTERN } from "../src/params";
 import { isLastAttempt, retryDelayMs } from "../lib/backoff";
+import { parseInstant } from "../lib/dates";
 import { TEMPLATES } from "../templates";
 import type { NotificationType, RenderedNotification } from "../templates/types";
 import type { Channel, ChannelName, DeliveryJob } from "../src/channels/types";
@@ -100,12 +101,12 @@ const TYPE_OF_EVENT: Record<(typeof NOTIFYING_EVENTS)[number], NotificationType>
 const DELIVERY_BATCH = 20;
 const MIN_UUID = "00000000-0000-0000-0000-000000000000";
 const MAX_UUID = "ffffffff-ffff-ffff-ffff-ffffffffffff";
-const INSTANT_PATTERN = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:\d{2})$/;
-/** A page ends before a notification: its id, or an ISO-8601 instant. */
-const beforeRule = checkedRule("before", { type: "string", max: 40 }, (value: string) =>
-  UUID_PATTERN.test(value) || (INSTANT_PATTERN.test(value) && !Number.isNaN(Date.parse(value)))
-    ? null
-    : "must be a notification id or an ISO-8601 instant",
+/** A page ends before a notification: its id, or an ISO-8601 instant (passed on in UTC). */
+const beforeRule = checkedRule(
+  "before",
+  { type: "string", max: 40 },
+  (value: string) => (UUID_PATTERN.test(value) || parseInstant(value) !== null ? null : "must be a notification id or an ISO-8601 instant"),
+  (value: string) => (UUID_PATTERN.test(value) ? value : parseInstant(value)),
 );
 
 interface NotificationsLocals {
@@ -149,7 +150,7 @@ function toNotification(row: {
  */
 function occurredAt(payload: Record<string, unknown>): string {
   const value = payload.occurredAt;
-  return typeof value === "string" && value.length <= 40 && !Number.isNaN(Date.parse(value)) ? value : now().toISOString();
+  return (typeof value === "string" && value.length <= 40 && parseInstant(value)) || now().toISOString();
 }
 
 const NotificationsService: ServiceSchema<ServiceSettingSchema, NotificationsMethods, NotificationsLocals> = {

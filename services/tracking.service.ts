@@ -160,6 +160,15 @@ function historyOf(owned: OwnedHabit, checkins: CheckinFacts[]): HabitHistory {
   };
 }
 
+/** Check-ins packed by `histories` ("2026-11-30d,2026-12-01s,2026-12-02d8.5"): date, status initial, value. */
+function unpackHistory(packed: string): CheckinFacts[] {
+  return packed.split(",").map((entry) => ({
+    date: entry.slice(0, 10),
+    status: entry[10] === "s" ? "skipped" : "done",
+    value: entry.length > 11 ? Number(entry.slice(11)) : null,
+  }));
+}
+
 /** Today's summary from a base (the history without today) and today's check-in, if any. */
 function summaryOf(base: TodayBase, revision: number, todayCheckin: Pick<CheckinFacts, "status" | "value"> | null): CachedProgress {
   const { progress, due, status } = withToday(base, todayCheckin);
@@ -192,7 +201,8 @@ function resolveRange(owned: OwnedHabit, from?: LocalDate, to?: LocalDate): { fr
 
 interface TrackingMethods extends DbMethods, OutboxMethods {
   ownHabit(ctx: Context<unknown, AuthMeta>, habitId: string, transaction?: Transaction, lock?: boolean): Promise<OwnedHabit>;
-  checkinRows(habitIds: string[], transaction?: Transaction): Promise<CheckinRow[]>;
+  histories(habitIds: string[], transaction?: Transaction): Promise<Map<string, CheckinFacts[]>>;
+  history(habitId: string, transaction?: Transaction): Promise<CheckinFacts[]>;
   cachedProgress(owned: OwnedHabit): Promise<CachedProgress>;
   store(summary: CachedProgress, habitId: string): Promise<void>;
   writeCheckin(ctx: Context<unknown, AuthMeta>, habitId: string, date: LocalDate | undefined, body: CheckinBody): Promise<Checkin>;
@@ -238,8 +248,8 @@ const TrackingService: ServiceSchema<ServiceSettingSchema, TrackingMethods> = {
           })) as [unknown[], unknown];
           if (deleted.length === 0) throw new NotFoundError("Check-in");
           owned.row.revision = await bumpRevision(this.sequelize(), ctx.params.id, transaction);
-          const rows = await this.checkinRows([ctx.params.id], transaction);
-          const result = summarize(owned, rows);
+          const history = await this.history(ctx.params.id, transaction);
+          const result = summarize(owned, history);
           await this.recordEvent(transaction, "checkin.removed", owned.row.userId, {
             habitId: ctx.params.id,
             date: ctx.params.date,
@@ -296,8 +306,8 @@ const TrackingService: ServiceSchema<ServiceSettingSchema, TrackingMethods> = {
       async handler(ctx: Context<RangeParams, AuthMeta>): Promise<Stats> {
         const owned = await this.ownHabit(ctx, ctx.params.id);
         const { from, to } = resolveRange(owned, ctx.params.from, ctx.params.to);
-        const rows = await this.checkinRows([ctx.params.id]);
-        return computeStats(historyOf(owned, rows), from, to);
+        const history = await this.history(ctx.params.id);
+        return computeStats(historyOf(owned, history), from, to);
       },
     },
 
@@ -321,15 +331,12 @@ const TrackingService: ServiceSchema<ServiceSettingSchema, TrackingMethods> = {
         const { store } = getRuntime();
         const cached = await store.getJson<CachedProgress>(owned.map((habit) => cacheKey(habit.row.id)));
         const missing = owned.filter((habit, i) => !isFresh(cached[i], habit));
-        const rowsByHabit = new Map<string, CheckinRow[]>();
-        for (const row of missing.length > 0 ? await this.checkinRows(missing.map((habit) => habit.row.id)) : []) {
-          rowsByHabit.set(row.habit_id, [...(rowsByHabit.get(row.habit_id) ?? []), row]);
-        }
+        const histories = missing.length > 0 ? await this.histories(missing.map((habit) => habit.row.id)) : new Map<string, CheckinFacts[]>();
         const entries: TodayEntry[] = [];
         for (const [i, habit] of owned.entries()) {
           let summary = cached[i];
           if (!isFresh(summary, habit)) {
-            summary = summarize(habit, rowsByHabit.get(habit.row.id) ?? []);
+            summary = summarize(habit, histories.get(habit.row.id) ?? []);
             await this.store(summary, habit.row.id);
           }
           entries.push({
@@ -364,19 +371,28 @@ const TrackingService: ServiceSchema<ServiceSettingSchema, TrackingMethods> = {
       return { row, timezone, today: todayIn(timezone, now()) };
     },
 
-    checkinRows(habitIds, transaction) {
-      return this.sequelize().query<CheckinRow>(
-        `SELECT habit_id, to_char(date, 'YYYY-MM-DD') AS date, status, value, note, created_at, updated_at
-           FROM checkins WHERE habit_id = ANY($1::uuid[]) ORDER BY date`,
+    /**
+     * The check-ins streaks and scores are computed from, per habit: one row per habit, its
+     * history packed into one text (a long history costs one value to send, not a row per day).
+     */
+    async histories(habitIds, transaction) {
+      const rows = await this.sequelize().query<{ habit_id: string; history: string }>(
+        `SELECT habit_id, string_agg(to_char(date, 'YYYY-MM-DD') || left(status, 1) || coalesce(value::text, ''), ',') AS history
+           FROM checkins WHERE habit_id = ANY($1::uuid[]) GROUP BY habit_id`,
         { bind: [habitIds], type: QueryTypes.SELECT, transaction },
       );
+      return new Map(rows.map((row) => [row.habit_id, unpackHistory(row.history)]));
+    },
+
+    async history(habitId, transaction) {
+      return (await this.histories([habitId], transaction)).get(habitId) ?? [];
     },
 
     async cachedProgress(owned) {
       const { store } = getRuntime();
       const [cached] = await store.getJson<CachedProgress>([cacheKey(owned.row.id)]);
       if (isFresh(cached, owned)) return cached;
-      const summary = summarize(owned, await this.checkinRows([owned.row.id]));
+      const summary = summarize(owned, await this.history(owned.row.id));
       await this.store(summary, owned.row.id);
       return summary;
     },
@@ -408,11 +424,13 @@ const TrackingService: ServiceSchema<ServiceSettingSchema, TrackingMethods> = {
         if (target.type !== "boolean" && status === "done" && value === null) {
           throw validationError([{ field: "value", type: "valueRequired", message: "A numeric habit needs a value when done." }]);
         }
-        // A check-in for today with a current cache entry needs no history: apply it to the base.
-        const [cached] = date === owned.today ? await getRuntime().store.getJson<CachedProgress>([cacheKey(habitId)]).catch(() => [null]) : [null];
+        // A current cache entry is the state before this write. For today's date it is also all
+        // the new state needs (the check-in is applied to its base); otherwise the history is
+        // read once, and the new state is that history with this check-in.
+        const [cached] = await getRuntime().store.getJson<CachedProgress>([cacheKey(habitId)]).catch(() => [null]);
         const warm = isFresh(cached, owned) ? cached : null;
-        // Otherwise the history is read once; the new state is that history with this check-in.
-        const history = warm ? [] : await this.checkinRows([habitId], transaction);
+        const incremental = warm !== null && date === owned.today;
+        const history = incremental ? [] : await this.history(habitId, transaction);
         const previous = warm ?? summarize(owned, history);
         const [row] = await this.sequelize().query<CheckinRow & { inserted: boolean }>(
           `INSERT INTO checkins (habit_id, date, status, value, note) VALUES ($1, $2, $3, $4, $5)
@@ -423,7 +441,7 @@ const TrackingService: ServiceSchema<ServiceSettingSchema, TrackingMethods> = {
           { bind: [habitId, date, status, value, body.note ?? null], type: QueryTypes.SELECT, transaction },
         );
         owned.row.revision = await bumpRevision(this.sequelize(), habitId, transaction);
-        const next = warm
+        const next = incremental
           ? summaryOf(warm.base, owned.row.revision, { status, value })
           : summarize(owned, [...history.filter((checkin) => checkin.date !== date), row]);
         const checkin = toCheckin(row, target);
@@ -437,8 +455,13 @@ const TrackingService: ServiceSchema<ServiceSettingSchema, TrackingMethods> = {
         if (currentRunStart !== null && current > previous.progress.current) {
           for (const milestone of unit === "days" ? DAY_MILESTONES : WEEK_MILESTONES) {
             if (current < milestone) break;
+            // Once per run: a run filled in backwards starts earlier with each check-in, so a
+            // milestone recorded for any start within the current run is this run's.
             const [inserted] = (await this.sequelize().query(
-              `INSERT INTO milestones (habit_id, milestone, unit, run_start) VALUES ($1, $2, $3, $4)
+              `INSERT INTO milestones (habit_id, milestone, unit, run_start)
+               SELECT $1, $2, $3, $4::date
+                WHERE NOT EXISTS (SELECT 1 FROM milestones
+                                   WHERE habit_id = $1 AND milestone = $2 AND unit = $3 AND run_start >= $4::date)
                ON CONFLICT DO NOTHING RETURNING milestone`,
               { bind: [habitId, milestone, unit, currentRunStart], transaction },
             )) as [unknown[], unknown];

@@ -4,6 +4,7 @@
  */
 import path from "node:path";
 import os from "node:os";
+import net from "node:net";
 
 export const SERVICE_NAMES = ["api", "auth", "habits", "tracking", "notifications", "reminders", "kafka-bridge"] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
@@ -35,6 +36,10 @@ export interface AppConfig {
   namespace: string;
   dataDir: string;
   metricsPort: number | null;
+  /** Address the metrics port listens on. */
+  metricsHost: string;
+  /** The gateway's HTTP server limits. */
+  http: HttpLimits;
   /** Trust the right-most X-Forwarded-For hop for the client address (behind one proxy). */
   trustProxy: boolean;
   requestTimeoutMs: number;
@@ -43,6 +48,8 @@ export interface AppConfig {
   bodyLimitBytes: number;
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
+  /** Habits one account may hold, archived ones included. */
+  maxHabitsPerUser: number;
   rateLimits: { login: RateLimitConfig; register: RateLimitConfig };
   /** Accounts given the admin role when they register or log in (lower-cased). */
   adminEmails: string[];
@@ -50,6 +57,15 @@ export interface AppConfig {
   reminders: RemindersConfig;
   /** argon2id cost; lowered only by tests, never below OWASP ASVS minimums. */
   passwordHash: { timeCost: number; memoryKiB: number };
+}
+
+export interface HttpLimits {
+  /** The whole request, body included, must arrive within this. */
+  requestTimeoutMs: number;
+  /** The request's headers must arrive within this. */
+  headersTimeoutMs: number;
+  /** An idle keep-alive connection is kept this long (above a load balancer's idle timeout). */
+  keepAliveTimeoutMs: number;
 }
 
 export interface NotificationsConfig {
@@ -200,6 +216,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (heartbeatTimeoutSeconds <= heartbeatIntervalSeconds) {
     throw new ConfigError("HEARTBEAT_TIMEOUT", "must be longer than HEARTBEAT_INTERVAL");
   }
+  const metricsHost = text(env, "METRICS_HOST") ?? "127.0.0.1";
+  if (net.isIP(metricsHost) === 0) throw new ConfigError("METRICS_HOST", `must be an IP address to listen on, such as 0.0.0.0, got "${metricsHost}"`);
   const namespace = text(env, "NAMESPACE") ?? "";
   if (!/^[a-z0-9-]*$/i.test(namespace)) throw new ConfigError("NAMESPACE", "may hold only letters, digits and dashes");
 
@@ -218,6 +236,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     namespace,
     dataDir: path.resolve(text(env, "DATA_DIR") ?? "./data"),
     metricsPort: metricsPort === "off" ? null : integer(env, "METRICS_PORT", 3030, 0, 65535),
+    metricsHost,
+    http: httpLimits(env),
     trustProxy: boolean(env, "TRUST_PROXY"),
     requestTimeoutMs: integer(env, "REQUEST_TIMEOUT_MS", 5_000, 100, 600_000),
     heartbeatIntervalSeconds,
@@ -225,6 +245,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     bodyLimitBytes: integer(env, "BODY_LIMIT_BYTES", 64 * 1024, 1024, 10 * 1024 * 1024),
     accessTokenTtlSeconds: integer(env, "ACCESS_TOKEN_TTL", 15 * 60, 10, 24 * 3600),
     refreshTokenTtlSeconds: integer(env, "REFRESH_TOKEN_TTL", 30 * 24 * 3600, 60, 365 * 24 * 3600),
+    maxHabitsPerUser: integer(env, "MAX_HABITS_PER_USER", 500, 1, 10_000),
     rateLimits: {
       login: {
         limit: integer(env, "RATE_LIMIT_LOGIN", 10, 1, 1_000_000),
@@ -247,6 +268,16 @@ export function loadConfig(env: Env = process.env): AppConfig {
       memoryKiB: integer(env, "ARGON2_MEMORY_KIB", 19 * 1024, 19 * 1024, 1024 * 1024),
     },
   };
+}
+
+function httpLimits(env: Env): HttpLimits {
+  const requestTimeoutMs = integer(env, "HTTP_REQUEST_TIMEOUT_MS", 30_000, 1000, 3600_000);
+  const headersTimeoutMs = integer(env, "HTTP_HEADERS_TIMEOUT_MS", 10_000, 500, 3600_000);
+  // Node refuses a headers timeout longer than the request timeout.
+  if (headersTimeoutMs > requestTimeoutMs) {
+    throw new ConfigError("HTTP_HEADERS_TIMEOUT_MS", "must not be longer than HTTP_REQUEST_TIMEOUT_MS");
+  }
+  return { requestTimeoutMs, headersTimeoutMs, keepAliveTimeoutMs: integer(env, "HTTP_KEEPALIVE_TIMEOUT_MS", 65_000, 1000, 3600_000) };
 }
 
 function notificationsConfig(env: Env): NotificationsConfig {

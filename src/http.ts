@@ -1,10 +1,12 @@
 /**
  * HTTP concerns of the gateway that are not Moleculer's: security headers, the JSON-only body
- * rule, the client address for rate limits, and turning any error into moleculer-web's error
- * shape `{name, message, code, type, data}` with the right status.
+ * rule, uncompressed bodies only, the client address for rate limits, and turning any error
+ * into moleculer-web's error shape `{name, message, code, type, data}` with the right status.
  */
-import type { IncomingMessage, ServerResponse } from "node:http";
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
 import { Errors, type Logger } from "moleculer";
+import ipaddr from "ipaddr.js";
 import {
   ERR_INTERNAL,
   ERR_INVALID_JSON,
@@ -15,19 +17,54 @@ import {
 
 type Next = (err?: unknown) => void;
 
-export function securityHeaders(_req: IncomingMessage, res: ServerResponse, next: Next): void {
-  res.setHeader("X-Content-Type-Options", "nosniff");
-  res.setHeader("X-Frame-Options", "DENY");
-  res.setHeader("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'");
-  res.setHeader("Referrer-Policy", "no-referrer");
-  res.setHeader("Cross-Origin-Resource-Policy", "same-origin");
-  res.setHeader("Cache-Control", "no-store");
-  next();
+const SECURITY_HEADERS: Record<string, string> = {
+  "X-Content-Type-Options": "nosniff",
+  "X-Frame-Options": "DENY",
+  "Content-Security-Policy": "default-src 'none'; frame-ancestors 'none'",
+  "Referrer-Policy": "no-referrer",
+  "Cross-Origin-Resource-Policy": "same-origin",
+  "Cache-Control": "no-store",
+};
+
+/** Set on every response before anything else runs, so errors of any kind carry them too. */
+export function applySecurityHeaders(res: ServerResponse): void {
+  for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
+}
+
+/**
+ * Answers what Node's HTTP parser rejects before any handler runs (malformed requests, headers
+ * too large, a request or its headers too slow), in the same JSON error shape and with the
+ * same security headers as every other answer, then closes the connection.
+ */
+export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (err.code === "ECONNRESET" || !socket.writable) {
+    socket.destroy();
+    return;
+  }
+  const [status, type] =
+    err.code === "ERR_HTTP_REQUEST_TIMEOUT"
+      ? [408, "REQUEST_TIMEOUT"]
+      : err.code === "HPE_HEADER_OVERFLOW"
+        ? [431, "HEADERS_TOO_LARGE"]
+        : [400, "BAD_REQUEST"];
+  const body = JSON.stringify({ name: "ClientError", message: STATUS_CODES[status], code: status, type, data: null });
+  const headers = { ...SECURITY_HEADERS, "Content-Type": "application/json; charset=utf-8", "Content-Length": String(Buffer.byteLength(body)), Connection: "close" };
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join("")}\r\n${body}`);
 }
 
 const JSON_TYPE = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;
 
 class HttpError extends Errors.MoleculerClientError {}
+
+/**
+ * Compressed request bodies are refused (415): nothing here needs them, and inflating is where
+ * a malformed or oversized stream turns into work and errors.
+ */
+export function encodingProblem(req: IncomingMessage): Errors.MoleculerClientError | null {
+  const encoding = req.headers["content-encoding"];
+  if (encoding === undefined || /^\s*identity\s*$/i.test(encoding)) return null;
+  return new HttpError("Compressed request bodies are not accepted (Content-Encoding)", 415, ERR_UNSUPPORTED_MEDIA_TYPE);
+}
 
 /** A request with a body must say it is JSON (415 otherwise): nothing else is parsed. */
 export function requireJsonBody(req: IncomingMessage, _res: ServerResponse, next: Next): void {
@@ -51,6 +88,18 @@ export function clientAddress(req: IncomingMessage, trustProxy: boolean): string
     .map((part) => part.trim())
     .filter(Boolean);
   return forwarded.at(-1) ?? peer;
+}
+
+/**
+ * The bucket an address is rate-limited in: an IPv4 address (also written IPv4-mapped), or an
+ * IPv6 address's /64, which one subscriber usually holds whole.
+ */
+export function rateLimitBucket(address: string): string {
+  if (!ipaddr.isValid(address)) return address;
+  const parsed = ipaddr.process(address);
+  if (parsed.kind() === "ipv4") return parsed.toString();
+  const prefix = (parsed as ipaddr.IPv6).parts.slice(0, 4);
+  return `${new ipaddr.IPv6([...prefix, 0, 0, 0, 0]).toNormalizedString()}/64`;
 }
 
 /** Errors from body-parser carry `type` and `status` rather than Moleculer's fields. */
@@ -124,6 +173,7 @@ export function sendHttpError(logger: Logger, req: IncomingMessage, res: ServerR
     logger.error(`Request failed: ${req.method} ${req.url?.split("?")[0]}: ${(err as Error)?.stack ?? String(err)}`);
   }
   if (res.headersSent) return;
+  applySecurityHeaders(res);
   const retryAfter = (clientError.data as { retryAfter?: unknown } | undefined)?.retryAfter;
   if (clientError.code === 429 && typeof retryAfter === "number") res.setHeader("Retry-After", String(retryAfter));
   if (clientError.code === 503) res.setHeader("Retry-After", "1");

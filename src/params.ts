@@ -35,6 +35,11 @@ export function checkedRule(
   };
 }
 
-export const localDateRule = checkedRule("localDate", { type: "string", max: 10 }, (value: string) =>
-  isValidDate(value) ? null : "must be a date written YYYY-MM-DD",
-);
+/** A calendar date written "YYYY-MM-DD", and no earlier than `earliest` when given. */
+export function localDateRuleFrom(earliest?: string) {
+  return checkedRule("localDate", { type: "string", max: 10 }, (value: string) =>
+    !isValidDate(value) ? "must be a date written YYYY-MM-DD" : earliest !== undefined && value < earliest ? `must not be before ${earliest}` : null,
+  );
+}
+
+export const localDateRule = localDateRuleFrom();

@@ -42,7 +42,11 @@ export class AccessTokens {
     });
   }
 
-  /** @throws InvalidTokenError for any token not signed by us, for us, and unexpired. */
+  /**
+   * @throws InvalidTokenError for any token not signed by us, for us, unexpired, with every claim
+   *   we put in it, and a lifetime no longer than ours (a token with no `exp`, or one signed to
+   *   live for years, is refused even with a valid signature).
+   */
   verify(token: string): AccessClaims {
     let payload: string | jwt.JwtPayload;
     try {
@@ -55,10 +59,23 @@ export class AccessTokens {
     } catch (err) {
       throw new InvalidTokenError((err as Error).message);
     }
-    if (typeof payload === "string" || !payload.sub || typeof payload.sid !== "string" || !payload.jti) {
+    if (typeof payload === "string") throw new InvalidTokenError("token lacks required claims");
+    const { sub, sid, jti, role, iat, exp } = payload;
+    if (
+      typeof sub !== "string" ||
+      !UUID_PATTERN.test(sub) ||
+      typeof sid !== "string" ||
+      !UUID_PATTERN.test(sid) ||
+      typeof jti !== "string" ||
+      (role !== "user" && role !== "admin") ||
+      typeof iat !== "number" ||
+      typeof exp !== "number"
+    ) {
       throw new InvalidTokenError("token lacks required claims");
     }
-    return { userId: payload.sub, role: String(payload.role ?? "user"), sessionId: payload.sid };
+    if (exp - iat > this.ttlSeconds) throw new InvalidTokenError("token lifetime is longer than allowed");
+    if (iat > Date.now() / 1000 + TOKEN_CLOCK_TOLERANCE_SECONDS) throw new InvalidTokenError("token issued in the future");
+    return { userId: sub, role, sessionId: sid };
   }
 }
 
@@ -73,7 +90,6 @@ export function newRefreshToken(): RefreshToken {
   const secret = randomBytes(32).toString("base64url");
   return { id, token: `${id}.${secret}`, hash: hashSecret(secret) };
 }
-
 
 /** Splits a presented refresh token; null when it cannot be one of ours. */
 export function parseRefreshToken(token: string): { id: string; secret: string } | null {

@@ -3,6 +3,7 @@
  * nothing but DATA_DIR, and a stop/start keeps accounts, the signing key and revocations.
  */
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import { baseEnv, tempDataDir, type Env } from "../helpers/env";
 import { NodeProcess, freePort, waitFor } from "../helpers/processes";
@@ -76,6 +77,11 @@ describe("embedded node process (PGlite in DATA_DIR, nothing else)", () => {
     const text = await res.text();
     expect(text).toMatch(/^moleculer_request_total\{/m);
     expect(text).toContain('action="auth.login"');
+    // Nothing about the host (issue 8, finding 6): its name, user, home, addresses, the process's paths.
+    expect(text).not.toMatch(/^(os_hostname|os_user_\w+|os_network_\w+|process_arguments|process_pid)\b/m);
+    for (const revealing of [os.hostname(), os.homedir(), path.resolve(__dirname, "../.."), dataDir]) {
+      expect(text).not.toContain(revealing);
+    }
   });
 
   it("refuses a second process on the same DATA_DIR, naming the variable", async () => {

@@ -46,6 +46,9 @@ describe("loadConfig", () => {
     it("should listen on port 3000 with metrics on 3030", () => {
       expect(config.port).toBe(3000);
       expect(config.metricsPort).toBe(3030);
+      expect(config.metricsHost).toBe("127.0.0.1");
+      expect(config.maxHabitsPerUser).toBe(500);
+      expect(config.http).toEqual({ requestTimeoutMs: 30_000, headersTimeoutMs: 10_000, keepAliveTimeoutMs: 65_000 });
     });
 
     it("should log at info and keep data in ./data", () => {
@@ -127,6 +130,11 @@ describe("loadConfig", () => {
       ["ARGON2_MEMORY_KIB below 19456", { ARGON2_MEMORY_KIB: "19455" }, "ARGON2_MEMORY_KIB"],
       ["ARGON2_TIME_COST below 2", { ARGON2_TIME_COST: "1" }, "ARGON2_TIME_COST"],
       ["TRUST_PROXY not a boolean", { TRUST_PROXY: "maybe" }, "TRUST_PROXY"],
+      ["METRICS_HOST not an IP address", { METRICS_HOST: "metrics.example.com" }, "METRICS_HOST"],
+      ["MAX_HABITS_PER_USER of 0", { MAX_HABITS_PER_USER: "0" }, "MAX_HABITS_PER_USER"],
+      ["HTTP_REQUEST_TIMEOUT_MS below a second", { HTTP_REQUEST_TIMEOUT_MS: "10" }, "HTTP_REQUEST_TIMEOUT_MS"],
+      ["HTTP_HEADERS_TIMEOUT_MS above the request timeout", { HTTP_REQUEST_TIMEOUT_MS: "5000", HTTP_HEADERS_TIMEOUT_MS: "6000" }, "HTTP_HEADERS_TIMEOUT_MS"],
+      ["HTTP_KEEPALIVE_TIMEOUT_MS not a number", { HTTP_KEEPALIVE_TIMEOUT_MS: "long" }, "HTTP_KEEPALIVE_TIMEOUT_MS"],
     ];
 
     it.each(cases)("should reject %s with a ConfigError naming the variable", (_label, env, variable) => {

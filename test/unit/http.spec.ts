@@ -4,7 +4,7 @@
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { Errors } from "moleculer";
-import { clientAddress, requireJsonBody, toClientError } from "../../src/http";
+import { clientAddress, encodingProblem, rateLimitBucket, requireJsonBody, toClientError } from "../../src/http";
 import {
   ERR_INTERNAL,
   ERR_INVALID_JSON,
@@ -188,5 +188,30 @@ describe("requireJsonBody", () => {
     const next = run(headers);
     expect(next).toHaveBeenCalledTimes(1);
     expect(next.mock.calls[0]).toEqual([]);
+  });
+});
+
+describe("encodingProblem", () => {
+  it.each([["gzip"], ["deflate"], ["br"], ["gzip, identity"], ["x-unknown"]])("should refuse Content-Encoding %s with 415", (encoding) => {
+    const problem = encodingProblem(request({ "content-encoding": encoding }));
+    expect(problem?.code).toBe(415);
+    expect(problem?.type).toBe(ERR_UNSUPPORTED_MEDIA_TYPE);
+  });
+
+  it("should accept no encoding and identity", () => {
+    expect(encodingProblem(request())).toBeNull();
+    expect(encodingProblem(request({ "content-encoding": "Identity" }))).toBeNull();
+  });
+});
+
+describe("rateLimitBucket", () => {
+  it.each([
+    ["203.0.113.7", "203.0.113.7"],
+    ["::ffff:203.0.113.7", "203.0.113.7"],
+    ["2001:db8:1:2:aaaa:bbbb:cccc:dddd", "2001:db8:1:2:0:0:0:0/64"],
+    ["2001:db8:1:2::1", "2001:db8:1:2:0:0:0:0/64"],
+    ["unknown", "unknown"],
+  ])("should put %s in bucket %s", (address, bucket) => {
+    expect(rateLimitBucket(address)).toBe(bucket);
   });
 });

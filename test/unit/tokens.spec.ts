@@ -92,6 +92,15 @@ describe("AccessTokens", () => {
       ["a token with a non-string session id", () => forge({ role: "user", sid: 42 })],
       ["a token without a token id", () => forge(undefined, { jwtid: undefined })],
       ["a token whose signature was tampered with", () => forge().slice(0, -2) + "xx"],
+      // Validly signed, but not as we sign (issue 8, findings 3 and 10).
+      ["a token with no expiry", () => forge(undefined, { expiresIn: undefined })],
+      ["a token living longer than the configured lifetime", () => forge(undefined, { expiresIn: 901 })],
+      ["a token expiring in 2500", () => forge({ role: "user", sid: CLAIMS.sessionId, exp: 16725225600 }, { expiresIn: undefined })],
+      ["a token with no issue time", () => forge(undefined, { noTimestamp: true })],
+      ["a token issued in the future", () => forge({ role: "user", sid: CLAIMS.sessionId, iat: now + 3600 })],
+      ["a token whose subject is not a UUID", () => forge(undefined, { subject: "admin" })],
+      ["a token whose session id is not a UUID", () => forge({ role: "user", sid: "x" })],
+      ["a token with an unknown role", () => forge({ role: "root", sid: CLAIMS.sessionId })],
       ["garbage", () => "not.a.jwt"],
     ];
 
