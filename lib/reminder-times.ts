@@ -1,5 +1,5 @@
 /**
- * When a reminder set for a local "HH:MM" fires, in a user's IANA zone (DESIGN.md §4). Pure:
+ * When a reminder set for a local "HH:MM" fires, in a user's IANA zone (docs/contract.md, "Domain rules"). Pure:
  * the instants to look between are inputs, nothing reads a clock.
  *
  * A local time that exists once fires then; one that occurs twice (fall back) fires at the

@@ -7,13 +7,7 @@ import { STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:ht
 import type { Duplex } from "node:stream";
 import { Errors, type Logger } from "moleculer";
 import ipaddr from "ipaddr.js";
-import {
-  ERR_INTERNAL,
-  ERR_INVALID_JSON,
-  ERR_PAYLOAD_TOO_LARGE,
-  ERR_UNSUPPORTED_MEDIA_TYPE,
-  ServiceUnavailableError,
-} from "./errors";
+import { ERR_INTERNAL, ERR_INVALID_JSON, ERR_PAYLOAD_TOO_LARGE, ERR_UNSUPPORTED_MEDIA_TYPE, ServiceUnavailableError } from "./errors";
 
 type Next = (err?: unknown) => void;
 
@@ -48,8 +42,17 @@ export function answerClientError(err: NodeJS.ErrnoException, socket: Duplex): v
         ? [431, "HEADERS_TOO_LARGE"]
         : [400, "BAD_REQUEST"];
   const body = JSON.stringify({ name: "ClientError", message: STATUS_CODES[status], code: status, type, data: null });
-  const headers = { ...SECURITY_HEADERS, "Content-Type": "application/json; charset=utf-8", "Content-Length": String(Buffer.byteLength(body)), Connection: "close" };
-  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${Object.entries(headers).map(([name, value]) => `${name}: ${value}\r\n`).join("")}\r\n${body}`);
+  const headers = {
+    ...SECURITY_HEADERS,
+    "Content-Type": "application/json; charset=utf-8",
+    "Content-Length": String(Buffer.byteLength(body)),
+    Connection: "close",
+  };
+  socket.end(
+    `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\n${Object.entries(headers)
+      .map(([name, value]) => `${name}: ${value}\r\n`)
+      .join("")}\r\n${body}`,
+  );
 }
 
 const JSON_TYPE = /^application\/([\w.+-]+\+)?json\s*(;|$)/i;

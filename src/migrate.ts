@@ -52,7 +52,7 @@ export async function migrate(connection: ClientConfig, migrations = loadMigrati
         await client.query("COMMIT");
       } catch (err) {
         await client.query("ROLLBACK");
-        throw new Error(`migration ${migration.name} failed: ${(err as Error).message}`);
+        throw new Error(`migration ${migration.name} failed: ${(err as Error).message}`, { cause: err });
       }
       applied.push(migration.name);
     }

@@ -38,7 +38,11 @@ export function checkedRule(
 /** A calendar date written "YYYY-MM-DD", and no earlier than `earliest` when given. */
 export function localDateRuleFrom(earliest?: string) {
   return checkedRule("localDate", { type: "string", max: 10 }, (value: string) =>
-    !isValidDate(value) ? "must be a date written YYYY-MM-DD" : earliest !== undefined && value < earliest ? `must not be before ${earliest}` : null,
+    !isValidDate(value)
+      ? "must be a date written YYYY-MM-DD"
+      : earliest !== undefined && value < earliest
+        ? `must not be before ${earliest}`
+        : null,
   );
 }
 

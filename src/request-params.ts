@@ -75,7 +75,8 @@ export function accountsNamed(body: unknown, query: Fields | undefined, limit = 
     if (found.size >= limit || depth > 4 || typeof value !== "object" || value === null) return;
     for (const [key, child] of Object.entries(value)) {
       const texts = Array.isArray(child) ? child : [child];
-      if (key === "email") for (const text of texts) if (typeof text === "string" && found.size < limit) found.add(text.trim().toLowerCase().slice(0, 254));
+      if (key === "email")
+        for (const text of texts) if (typeof text === "string" && found.size < limit) found.add(text.trim().toLowerCase().slice(0, 254));
       visit(child, depth + 1);
     }
   };

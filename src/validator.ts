@@ -15,6 +15,7 @@ import { Validators } from "moleculer";
 export const MAX_DEPTH = 32;
 const FORBIDDEN_KEYS = new Set(["__proto__", "constructor", "prototype"]);
 // C0 controls but tab (09) and newline (0A), DEL, and C1 controls.
+// eslint-disable-next-line no-control-regex -- finding control characters is the point
 const CONTROL = /[\u0000-\u0008\u000B-\u001F\u007F-\u009F]/;
 
 export interface InputProblem {

@@ -1,6 +1,6 @@
 /**
  * An in-memory TEST DOUBLE of the part of the kafkajs module that src/kafka.ts uses — not
- * kafkajs and not a Kafka broker. No Kafka broker can run on these machines (DESIGN.md §7), so
+ * kafkajs and not a Kafka broker. No Kafka broker can run on these machines (docs/architecture.md, "Pitfalls"), so
  * the bridge is tested against this double; test/integration/kafka-real.spec.ts runs against a
  * real broker when KAFKA_BROKERS is set.
  *
@@ -24,7 +24,12 @@
  */
 import type { IncomingMessage } from "../../src/kafka";
 
-type LogFn = (entry: { namespace: string; level: number; label: string; log: { timestamp: string; message: string; [key: string]: unknown } }) => void;
+type LogFn = (entry: {
+  namespace: string;
+  level: number;
+  label: string;
+  log: { timestamp: string; message: string; [key: string]: unknown };
+}) => void;
 
 export const logLevel = { NOTHING: 0, ERROR: 1, WARN: 2, INFO: 4, DEBUG: 5 } as const;
 
@@ -291,7 +296,14 @@ export class KafkaDoubleState {
     const log = partitions[partition];
     if (!log) throw new KafkaJSDoubleError(`kafkajs double: ${topic} has no partition ${partition}`, false);
     const offset = String(log.length);
-    log.push({ seq: this.seq++, offset, key, value: toBuffer(input.value), headers: toHeaders(input.headers), timestamp: String(Date.now()) });
+    log.push({
+      seq: this.seq++,
+      offset,
+      key,
+      value: toBuffer(input.value),
+      headers: toHeaders(input.headers),
+      timestamp: String(Date.now()),
+    });
     for (const consumer of this.consumers) consumer.wake();
     return { partition, offset };
   }
@@ -299,7 +311,9 @@ export class KafkaDoubleState {
 
 export const kafkaDouble = new KafkaDoubleState();
 
-function logger(config: Record<string, unknown>): (level: number, namespace: string, message: string, extra?: Record<string, unknown>) => void {
+function logger(
+  config: Record<string, unknown>,
+): (level: number, namespace: string, message: string, extra?: Record<string, unknown>) => void {
   const creator = config.logCreator as ((level: number) => LogFn) | undefined;
   const threshold = (config.logLevel as number | undefined) ?? logLevel.INFO;
   const log = creator?.(threshold);
@@ -365,7 +379,14 @@ export class ProducerDouble {
 type EachMessage = (payload: {
   topic: string;
   partition: number;
-  message: { offset: string; key: Buffer | null; value: Buffer | null; headers: Record<string, Buffer>; timestamp: string; attributes: number };
+  message: {
+    offset: string;
+    key: Buffer | null;
+    value: Buffer | null;
+    headers: Record<string, Buffer>;
+    timestamp: string;
+    attributes: number;
+  };
   heartbeat(): Promise<void>;
   pause(): () => void;
 }) => Promise<void>;
@@ -479,7 +500,11 @@ export class ConsumerDouble {
 
   on(event: string, listener: (event: unknown) => void): () => void {
     this.listeners.set(event, [...(this.listeners.get(event) ?? []), listener]);
-    return () => this.listeners.set(event, (this.listeners.get(event) ?? []).filter((l) => l !== listener));
+    return () =>
+      this.listeners.set(
+        event,
+        (this.listeners.get(event) ?? []).filter((l) => l !== listener),
+      );
   }
 
   async stop(): Promise<void> {
@@ -526,13 +551,19 @@ export class ConsumerDouble {
     if (!this.running) return false;
     if (this.inFlight) return true;
     // A paused partition with messages left is still work to do (it waits for a resume).
-    return this.assigned().some(({ topic, partition }) => this.position(topic, partition) < BigInt(this.log_(topic, partition).length) || this.seeks.has(tp(topic, partition)));
+    return this.assigned().some(
+      ({ topic, partition }) =>
+        this.position(topic, partition) < BigInt(this.log_(topic, partition).length) || this.seeks.has(tp(topic, partition)),
+    );
   }
 
   describe(): string {
     const pending = this.assigned()
       .filter(({ topic, partition }) => this.position(topic, partition) < BigInt(this.log_(topic, partition).length))
-      .map(({ topic, partition }) => `${topic}[${partition}]@${this.position(topic, partition)}${this.pausedSlots.has(tp(topic, partition)) ? " (paused)" : ""}`);
+      .map(
+        ({ topic, partition }) =>
+          `${topic}[${partition}]@${this.position(topic, partition)}${this.pausedSlots.has(tp(topic, partition)) ? " (paused)" : ""}`,
+      );
     return `${this.groupId}: ${this.inFlight ? `handling ${this.inFlight}; ` : ""}pending ${pending.join(", ") || "none"}`;
   }
 

@@ -10,7 +10,16 @@ import { TOKEN_AUDIENCE, TOKEN_ISSUER } from "../../src/tokens";
 import type { RouteSpec } from "../../src/routes";
 import { MODE } from "../helpers/env";
 import { nodeSuite } from "../helpers/node-suite";
-import { PASSWORD, ROUTES, registerAccount, routeKey, sampleFor, uniqueEmail, type Account, type SampleContext } from "../helpers/route-samples";
+import {
+  PASSWORD,
+  ROUTES,
+  registerAccount,
+  routeKey,
+  sampleFor,
+  uniqueEmail,
+  type Account,
+  type SampleContext,
+} from "../helpers/route-samples";
 
 jest.setTimeout(180_000);
 

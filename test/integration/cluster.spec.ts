@@ -113,7 +113,10 @@ describeCluster("cluster of separate node processes (real Redis and Postgres)", 
     expect(habit.status).toBe(201);
     // Warm both gateways' view (and the cache) first, so a stale value would show.
     for (const api of gateways) expect((await api.get(`/habits/${habit.body.id}/streak`, token)).body.current).toBe(0);
-    for (const [writer, reader] of [[0, 1], [1, 0]] as const) {
+    for (const [writer, reader] of [
+      [0, 1],
+      [1, 0],
+    ] as const) {
       const date = writer === 0 ? habit.body.startDate : habit.body.startDate;
       const body = writer === 0 ? { note: "first" } : { status: "skipped" };
       const put = await gateways[writer].request("PUT", `/habits/${habit.body.id}/checkins/${date}`, { body, token });

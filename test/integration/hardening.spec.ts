@@ -8,8 +8,6 @@ import http from "node:http";
 import net from "node:net";
 import jwt from "jsonwebtoken";
 import { randomUUID } from "node:crypto";
-import { getRuntime } from "../../src/runtime";
-import { setClock } from "../../src/clock";
 import { resolveJwtSecret } from "../../src/secrets";
 import { TOKEN_AUDIENCE, TOKEN_ISSUER } from "../../src/tokens";
 import { addDays } from "../../lib/dates";
@@ -55,18 +53,27 @@ const fieldsOf = (body: { data?: Array<{ field: string }> }) => (body.data ?? []
 /** A request fetch will not make (a GET with a body), over node:http. */
 function sendRaw(method: string, path: string, headers: Record<string, string>, body: string): Promise<{ status: number; body: any }> {
   return new Promise((resolve, reject) => {
-    const request = http.request({ host: "127.0.0.1", port: suite.node.port!, method, path, headers: { ...headers, "content-length": String(Buffer.byteLength(body)) } }, (response) => {
-      let text = "";
-      response.on("data", (chunk) => (text += chunk));
-      response.on("end", () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) }));
-    });
+    const request = http.request(
+      {
+        host: "127.0.0.1",
+        port: suite.node.port!,
+        method,
+        path,
+        headers: { ...headers, "content-length": String(Buffer.byteLength(body)) },
+      },
+      (response) => {
+        let text = "";
+        response.on("data", (chunk) => (text += chunk));
+        response.on("end", () => resolve({ status: response.statusCode ?? 0, body: JSON.parse(text) }));
+      },
+    );
     request.on("error", reject);
     request.end(body);
   });
 }
 
 function query<T extends object>(sql: string, params: unknown[]): Promise<T[]> {
-  return getRuntime().database!.query<T>(sql, params);
+  return suite.query<T>(sql, params);
 }
 
 describe(`finding 1: the per-account login limit holds whatever carries the e-mail (${MODE} mode)`, () => {
@@ -122,7 +129,12 @@ describe(`finding 2: no field comes from the query string of a body route (${MOD
 
   it("a GET takes no body: its fields come from the query string only", async () => {
     const { token } = await register();
-    const reply = await sendRaw("GET", "/api/v1/habits", { authorization: `Bearer ${token}`, "content-type": "application/json" }, '{"archived":true}');
+    const reply = await sendRaw(
+      "GET",
+      "/api/v1/habits",
+      { authorization: `Bearer ${token}`, "content-type": "application/json" },
+      '{"archived":true}',
+    );
     expect(reply.status).toBe(422);
     const duplicated = await api.get("/habits?archived=true&archived=false", token);
     expect(duplicated.status).toBe(422);
@@ -157,7 +169,8 @@ describe(`finding 3: client input never causes a 500 (${MODE} mode)`, () => {
 
   it("null in an optional field that is not nullable is 422 naming it, and changes nothing", async () => {
     const { token } = await register();
-    const habit = (await api.post("/habits", { name: "h", startDate: addDays((await api.get("/today", token)).body.date, -3) }, token)).body;
+    const habit = (await api.post("/habits", { name: "h", startDate: addDays((await api.get("/today", token)).body.date, -3) }, token))
+      .body;
     const cases: Array<[string, string, object, string]> = [
       ["PATCH", "/me", { displayName: null }, "displayName"],
       ["PATCH", "/me", { timezone: null }, "timezone"],
@@ -187,7 +200,10 @@ describe(`finding 3: client input never causes a 500 (${MODE} mode)`, () => {
     const { token } = await register();
     const habit = (await api.post("/habits", { name: "h", color: "#112233" }, token)).body;
     expect((await api.patch(`/habits/${habit.id}`, { color: null }, token)).body.color).toBeNull();
-    const checkin = await api.request("PUT", `/habits/${habit.id}/checkins/${habit.startDate}`, { body: { note: null, value: null }, token });
+    const checkin = await api.request("PUT", `/habits/${habit.id}/checkins/${habit.startDate}`, {
+      body: { note: null, value: null },
+      token,
+    });
     expect(checkin.status).toBe(201);
     expect((await api.patch("/me", { webhookUrl: null }, token)).status).toBe(200);
   });
@@ -225,7 +241,10 @@ describe(`finding 3: client input never causes a 500 (${MODE} mode)`, () => {
 
 describe(`finding 4: a milestone fires once per run, whatever order the history is filled in (${MODE} mode)`, () => {
   const milestoneEvents = (habitId: string) =>
-    query<{ milestone: number }>("SELECT (payload->>'milestone')::int AS milestone FROM outbox WHERE event = 'streak.milestone' AND payload->>'habitId' = $1", [habitId]);
+    query<{ milestone: number }>(
+      "SELECT (payload->>'milestone')::int AS milestone FROM outbox WHERE event = 'streak.milestone' AND payload->>'habitId' = $1",
+      [habitId],
+    );
 
   /** A seeded shuffle, so the random order is the same on every run. */
   function shuffled<T>(items: T[], seed: number): T[] {
@@ -258,7 +277,7 @@ describe(`finding 4: a milestone fires once per run, whatever order the history 
 
   it("a new run after a break earns the milestone again; joining the two runs does not", async () => {
     const day = "2026-06-10";
-    setClock(() => new Date(`${day}T12:00:00Z`));
+    suite.setClock(() => new Date(`${day}T12:00:00Z`));
     try {
       const { token } = await register();
       const habit = (await api.post("/habits", { name: "read", startDate: addDays(day, -9) }, token)).body;
@@ -266,7 +285,7 @@ describe(`finding 4: a milestone fires once per run, whatever order the history 
       for (let offset = 9; offset >= 0; offset--) await put(addDays(day, -offset));
       expect((await milestoneEvents(habit.id)).map((row) => row.milestone)).toEqual([7]);
       // A week later, after a missed day: a new run of 7 is current and earns its own milestone.
-      setClock(() => new Date(`${addDays(day, 8)}T12:00:00Z`));
+      suite.setClock(() => new Date(`${addDays(day, 8)}T12:00:00Z`));
       for (let offset = 2; offset <= 8; offset++) await put(addDays(day, offset));
       expect((await api.get(`/habits/${habit.id}/streak`, token)).body.current).toBe(7);
       expect((await milestoneEvents(habit.id)).map((row) => row.milestone)).toEqual([7, 7]);
@@ -275,7 +294,7 @@ describe(`finding 4: a milestone fires once per run, whatever order the history 
       expect((await api.get(`/habits/${habit.id}/streak`, token)).body.current).toBe(18);
       expect(await milestoneEvents(habit.id)).toHaveLength(2);
     } finally {
-      setClock(null);
+      suite.setClock(null);
     }
   });
 });
@@ -290,10 +309,32 @@ describe(`finding 5: security headers on every response (${MODE} mode)`, () => {
   };
 
   it.each<[string, () => Promise<Response>, number]>([
-    ["malformed JSON", () => fetch(`${base}/api/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"email":' }), 400],
+    [
+      "malformed JSON",
+      () => fetch(`${base}/api/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: '{"email":' }),
+      400,
+    ],
     ["an undecodable path", () => fetch(`${base}/api/v1/habits/%E0%A4%A`), 400],
-    ["a body over the limit", () => fetch(`${base}/api/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify({ email: "x".repeat(70_000) }) }), 413],
-    ["a compressed body", () => fetch(`${base}/api/v1/auth/login`, { method: "POST", headers: { "content-type": "application/json", "content-encoding": "gzip" }, body: "{}" }), 415],
+    [
+      "a body over the limit",
+      () =>
+        fetch(`${base}/api/v1/auth/login`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ email: "x".repeat(70_000) }),
+        }),
+      413,
+    ],
+    [
+      "a compressed body",
+      () =>
+        fetch(`${base}/api/v1/auth/login`, {
+          method: "POST",
+          headers: { "content-type": "application/json", "content-encoding": "gzip" },
+          body: "{}",
+        }),
+      415,
+    ],
     ["the root path", () => fetch(`${base}/`), 404],
     ["an unknown route", () => fetch(`${base}/api/v1/nothing-here`), 404],
     ["a successful read", () => fetch(`${base}/health/live`), 200],
@@ -332,7 +373,11 @@ describe(`findings 7 and 8: prototype keys and text that would not be stored as 
     ["a C1 control", "x\u0085"],
   ])("%s in a name, description or unit is 422, and nothing is stored", async (_label, text) => {
     const { token } = await register();
-    for (const body of [{ name: text }, { name: "ok", description: text }, { name: "ok", target: { type: "at_least", value: 1, unit: text } }]) {
+    for (const body of [
+      { name: text },
+      { name: "ok", description: text },
+      { name: "ok", target: { type: "at_least", value: 1, unit: text } },
+    ]) {
       const reply = await api.post("/habits", body, token);
       expect(reply.status).toBe(422);
     }
@@ -375,7 +420,13 @@ describe(`finding 9: declared limits are enforced (${MODE} mode)`, () => {
 
   it("a webhook aimed at a local or private address literal is refused when it is set", async () => {
     const { token } = await register();
-    for (const url of ["http://127.0.0.1/hook", "http://[::ffff:127.0.0.1]/", "http://[64:ff9b::7f00:1]/", "http://169.254.169.254/latest", "http://localhost:8080/"]) {
+    for (const url of [
+      "http://127.0.0.1/hook",
+      "http://[::ffff:127.0.0.1]/",
+      "http://[64:ff9b::7f00:1]/",
+      "http://169.254.169.254/latest",
+      "http://localhost:8080/",
+    ]) {
       expect([url, (await api.patch("/me", { webhookUrl: url }, token)).status]).toEqual([url, 422]);
     }
   });
@@ -447,7 +498,11 @@ describe(`finding 12: costs are bounded (${MODE} mode)`, () => {
     );
     expect((await api.request("PUT", `/habits/${habit.id}/checkins/${addDays(today, -10_001)}`, { body: {}, token })).status).toBe(201);
     expect((await api.request("PUT", `/habits/${habit.id}/checkins/${today}`, { body: {}, token })).status).toBe(201);
-    expect((await api.get(`/habits/${habit.id}/streak`, token)).body).toMatchObject({ current: 10_002, longest: 10_002, completedToday: true });
+    expect((await api.get(`/habits/${habit.id}/streak`, token)).body).toMatchObject({
+      current: 10_002,
+      longest: 10_002,
+      completedToday: true,
+    });
   });
 });
 

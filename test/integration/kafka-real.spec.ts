@@ -1,6 +1,6 @@
 /**
  * The Kafka bridge against a real Kafka broker: runs only where KAFKA_BROKERS is set (no broker
- * can run on the development machines, DESIGN.md §7), and says so when it is skipped. The test
+ * can run on the development machines, docs/architecture.md), and says so when it is skipped. The test
  * side reads and writes Kafka through src/kafka.ts too, so kafkajs stays in that one module.
  */
 import { randomUUID } from "node:crypto";

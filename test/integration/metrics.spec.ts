@@ -16,7 +16,8 @@ const suite = nodeSuite(async () => {
 
 describe(`metrics (${MODE} mode)`, () => {
   it("the metrics port listens on METRICS_HOST (127.0.0.1 here), not on every interface", () => {
-    const reporters = (suite.node.broker as unknown as { metrics: { reporter: Array<{ server?: import("node:http").Server }> } }).metrics.reporter;
+    const reporters = (suite.node.broker as unknown as { metrics: { reporter: Array<{ server?: import("node:http").Server }> } }).metrics
+      .reporter;
     const address = reporters.map((reporter) => reporter.server?.address()).find(Boolean);
     expect(address).toEqual(expect.objectContaining({ address: "127.0.0.1", port: metricsPort }));
   });

@@ -42,7 +42,9 @@ describe(`secrets and logs (${MODE} mode)`, () => {
     const wrong = "not-the-password-either";
     secrets.push(wrong);
     expect((await api.post("/auth/login", { email, password: wrong })).status).toBe(401);
-    expect((await api.request("POST", "/auth/login", { raw: `{"__proto__":{"email":"${email}"},"password":"${password}"}` })).status).toBe(422);
+    expect((await api.request("POST", "/auth/login", { raw: `{"__proto__":{"email":"${email}"},"password":"${password}"}` })).status).toBe(
+      422,
+    );
     const login = await api.post("/auth/login", { email, password });
     expect(login.status).toBe(200);
     secrets.push(login.body.accessToken, login.body.refreshToken);

@@ -39,7 +39,10 @@ describe("loadConfig", () => {
         webhookAllowPrivate: false,
       });
       expect(config.reminders).toEqual({ tickMs: 15_000, graceMs: 900_000 });
-      expect(loadConfig({ ADMIN_EMAILS: "Root@Example.com, ops@example.com" }).adminEmails).toEqual(["root@example.com", "ops@example.com"]);
+      expect(loadConfig({ ADMIN_EMAILS: "Root@Example.com, ops@example.com" }).adminEmails).toEqual([
+        "root@example.com",
+        "ops@example.com",
+      ]);
       expect(loadConfig({ NOTIFY_LOG: "false" }).notifications.logChannel).toBe(false);
     });
 
@@ -91,10 +94,7 @@ describe("loadConfig", () => {
     });
 
     it("should accept origins and * in CORS_ORIGINS", () => {
-      expect(loadConfig({ CORS_ORIGINS: "https://app.example.com, *" }).corsOrigins).toEqual([
-        "https://app.example.com",
-        "*",
-      ]);
+      expect(loadConfig({ CORS_ORIGINS: "https://app.example.com, *" }).corsOrigins).toEqual(["https://app.example.com", "*"]);
     });
 
     it("should read LOG_LEVEL case-insensitively", () => {
@@ -133,7 +133,11 @@ describe("loadConfig", () => {
       ["METRICS_HOST not an IP address", { METRICS_HOST: "metrics.example.com" }, "METRICS_HOST"],
       ["MAX_HABITS_PER_USER of 0", { MAX_HABITS_PER_USER: "0" }, "MAX_HABITS_PER_USER"],
       ["HTTP_REQUEST_TIMEOUT_MS below a second", { HTTP_REQUEST_TIMEOUT_MS: "10" }, "HTTP_REQUEST_TIMEOUT_MS"],
-      ["HTTP_HEADERS_TIMEOUT_MS above the request timeout", { HTTP_REQUEST_TIMEOUT_MS: "5000", HTTP_HEADERS_TIMEOUT_MS: "6000" }, "HTTP_HEADERS_TIMEOUT_MS"],
+      [
+        "HTTP_HEADERS_TIMEOUT_MS above the request timeout",
+        { HTTP_REQUEST_TIMEOUT_MS: "5000", HTTP_HEADERS_TIMEOUT_MS: "6000" },
+        "HTTP_HEADERS_TIMEOUT_MS",
+      ],
       ["HTTP_KEEPALIVE_TIMEOUT_MS not a number", { HTTP_KEEPALIVE_TIMEOUT_MS: "long" }, "HTTP_KEEPALIVE_TIMEOUT_MS"],
     ];
 

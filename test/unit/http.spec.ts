@@ -104,14 +104,15 @@ describe("toClientError", () => {
       expect(err.message).not.toContain("secret internals");
     });
 
-    it.each([["a string", "boom"], ["null", null], ["undefined", undefined]])(
-      "should turn a thrown %s into the generic 500",
-      (_label, thrown) => {
-        const err = toClientError(thrown);
-        expect(err.code).toBe(500);
-        expect(err.type).toBe(ERR_INTERNAL);
-      },
-    );
+    it.each([
+      ["a string", "boom"],
+      ["null", null],
+      ["undefined", undefined],
+    ])("should turn a thrown %s into the generic 500", (_label, thrown) => {
+      const err = toClientError(thrown);
+      expect(err.code).toBe(500);
+      expect(err.type).toBe(ERR_INTERNAL);
+    });
   });
 });
 
@@ -164,16 +165,14 @@ describe("requireJsonBody", () => {
     expect((next.mock.calls[0][0] as Errors.MoleculerError).code).toBe(415);
   });
 
-  it.each([
-    "application/json",
-    "application/json; charset=utf-8",
-    "Application/JSON",
-    "application/merge-patch+json",
-  ])("should call next() without an error for %s", (contentType) => {
-    const next = run({ "content-type": contentType, "content-length": "2" });
-    expect(next).toHaveBeenCalledTimes(1);
-    expect(next.mock.calls[0]).toEqual([]);
-  });
+  it.each(["application/json", "application/json; charset=utf-8", "Application/JSON", "application/merge-patch+json"])(
+    "should call next() without an error for %s",
+    (contentType) => {
+      const next = run({ "content-type": contentType, "content-length": "2" });
+      expect(next).toHaveBeenCalledTimes(1);
+      expect(next.mock.calls[0]).toEqual([]);
+    },
+  );
 
   it("should reject a type that only starts like JSON", () => {
     const next = run({ "content-type": "application/jsonp", "content-length": "2" });

@@ -60,8 +60,7 @@ describeCluster("migrate (real Postgres)", () => {
     }
   }
 
-  const recorded = async () =>
-    (await query<{ name: string }>("SELECT name FROM schema_migrations ORDER BY name")).map((row) => row.name);
+  const recorded = async () => (await query<{ name: string }>("SELECT name FROM schema_migrations ORDER BY name")).map((row) => row.name);
 
   const tableExists = async (table: string) =>
     (await query<{ exists: string | null }>("SELECT to_regclass($1)::text AS exists", [table]))[0].exists !== null;

@@ -57,9 +57,7 @@ describe("Passwords", () => {
     });
 
     it("should return false for a hash in another format", async () => {
-      await expect(passwords.verify("$2b$10$abcdefghijklmnopqrstuuQ7Yl9W1Qx8Jk2sZb3iLr1z6p8q9n0m2", password)).resolves.toBe(
-        false,
-      );
+      await expect(passwords.verify("$2b$10$abcdefghijklmnopqrstuuQ7Yl9W1Qx8Jk2sZb3iLr1z6p8q9n0m2", password)).resolves.toBe(false);
     });
   });
 });

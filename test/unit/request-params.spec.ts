@@ -18,14 +18,18 @@ describe("requestParams", () => {
   });
 
   it("should refuse any query parameter on a body route, naming it", () => {
-    expect(problems(() => requestParams({ takesBody: true, body: { email: "a" }, query: { email: "v", password: "p" }, pathParams: {} }))).toEqual([
+    expect(
+      problems(() => requestParams({ takesBody: true, body: { email: "a" }, query: { email: "v", password: "p" }, pathParams: {} })),
+    ).toEqual([
       expect.objectContaining({ field: "email", type: "queryNotAllowed" }),
       expect.objectContaining({ field: "password", type: "queryNotAllowed" }),
     ]);
   });
 
   it.each([[[]], [["a"]], ["text"], [5]])("should refuse a body that is not an object: %j", (body) => {
-    expect(problems(() => requestParams({ takesBody: true, body, query: {}, pathParams: {} }))).toEqual([expect.objectContaining({ type: "bodyNotObject" })]);
+    expect(problems(() => requestParams({ takesBody: true, body, query: {}, pathParams: {} }))).toEqual([
+      expect.objectContaining({ type: "bodyNotObject" }),
+    ]);
   });
 
   it("should treat a missing body as no fields", () => {
@@ -33,9 +37,18 @@ describe("requestParams", () => {
   });
 
   it("should take a query route's fields from the query string, each once, and refuse a body", () => {
-    expect(requestParams({ takesBody: false, body: {}, query: { from: "2026-01-01" }, pathParams: { id: "h" } })).toEqual({ from: "2026-01-01", id: "h" });
-    expect(problems(() => requestParams({ takesBody: false, body: { archived: true }, query: {}, pathParams: {} }))).toEqual([expect.objectContaining({ type: "bodyNotAllowed" })]);
-    expect(problems(() => requestParams({ takesBody: false, body: undefined, query: { archived: ["true", "false"], x: { y: "1" } }, pathParams: {} }))).toEqual([
+    expect(requestParams({ takesBody: false, body: {}, query: { from: "2026-01-01" }, pathParams: { id: "h" } })).toEqual({
+      from: "2026-01-01",
+      id: "h",
+    });
+    expect(problems(() => requestParams({ takesBody: false, body: { archived: true }, query: {}, pathParams: {} }))).toEqual([
+      expect.objectContaining({ type: "bodyNotAllowed" }),
+    ]);
+    expect(
+      problems(() =>
+        requestParams({ takesBody: false, body: undefined, query: { archived: ["true", "false"], x: { y: "1" } }, pathParams: {} }),
+      ),
+    ).toEqual([
       expect.objectContaining({ field: "archived", type: "queryValue" }),
       expect.objectContaining({ field: "x", type: "queryValue" }),
     ]);
@@ -48,7 +61,12 @@ describe("requestParams", () => {
   });
 
   it("should keep a __proto__ key an own key for the validator, never the prototype", () => {
-    const params = requestParams({ takesBody: true, body: JSON.parse('{"__proto__":{"email":"v@x.io"},"password":"p"}'), query: {}, pathParams: {} });
+    const params = requestParams({
+      takesBody: true,
+      body: JSON.parse('{"__proto__":{"email":"v@x.io"},"password":"p"}'),
+      query: {},
+      pathParams: {},
+    });
     expect(Object.getPrototypeOf(params)).toBe(Object.prototype);
     expect((params as { email?: unknown }).email).toBeUndefined();
     expect(Object.keys(params)).toEqual(["__proto__", "password"]);

@@ -146,7 +146,7 @@ describe("layout", () => {
     const html = emailHtml("<b>title</b>", ["<i>one</i>", "two\nlines & <u>more</u>"]);
     expect(html).not.toMatch(/<(b|i|u)>/);
     expect(html).toContain("<title>&lt;b&gt;title&lt;/b&gt;</title>");
-    expect(html).toContain("<p style=\"margin:0 0 16px\">two<br>lines &amp; &lt;u&gt;more&lt;/u&gt;</p>");
+    expect(html).toContain('<p style="margin:0 0 16px">two<br>lines &amp; &lt;u&gt;more&lt;/u&gt;</p>');
   });
 
   it("truncates by code points with an ellipsis", () => {

@@ -21,7 +21,13 @@ describe("textProblem", () => {
     expect(textProblem(text)).not.toBeNull();
   });
 
-  it.each([["tab", "\t"], ["newline", "a\nb"], ["an astral character", "𝄞 🍵"], ["the empty string", ""], ["accents", "ünïcødé"]])("should accept %s", (_label, text) => {
+  it.each([
+    ["tab", "\t"],
+    ["newline", "a\nb"],
+    ["an astral character", "𝄞 🍵"],
+    ["the empty string", ""],
+    ["accents", "ünïcødé"],
+  ])("should accept %s", (_label, text) => {
     expect(textProblem(text)).toBeNull();
   });
 
@@ -40,9 +46,17 @@ describe("textProblem", () => {
       return true;
     };
     fc.assert(
-      fc.property(fc.string({ unit: fc.oneof(fc.integer({ min: 0, max: 0xffff }).map((unit) => String.fromCharCode(unit)), fc.constantFrom("\ud83c\udf75", "a")) }), (text) => {
-        expect(textProblem(text) === null).toBe(reference(text));
-      }),
+      fc.property(
+        fc.string({
+          unit: fc.oneof(
+            fc.integer({ min: 0, max: 0xffff }).map((unit) => String.fromCharCode(unit)),
+            fc.constantFrom("\ud83c\udf75", "a"),
+          ),
+        }),
+        (text) => {
+          expect(textProblem(text) === null).toBe(reference(text));
+        },
+      ),
       { numRuns: 2000 },
     );
   });
@@ -83,7 +97,11 @@ describe("nullProblems", () => {
     name: { type: "string", optional: true },
     color: { type: "string", optional: true, nullable: true },
     settings: { type: "object", optional: true, props: { email: { type: "boolean", optional: true } } },
-    items: { type: "array", optional: true, items: { type: "object", props: { note: { type: "string", nullable: true }, date: { type: "string" } } } },
+    items: {
+      type: "array",
+      optional: true,
+      items: { type: "object", props: { note: { type: "string", nullable: true }, date: { type: "string" } } },
+    },
   };
 
   it("should refuse null only where the rule is not nullable, at any depth", () => {
@@ -125,7 +143,9 @@ describe("StrictValidator on a broker", () => {
   });
 
   it("should refuse a __proto__ key before the strict rule could miss it", async () => {
-    expect(await rejected(JSON.parse('{"__proto__":{"name":"x"}}'))).toEqual([expect.objectContaining({ field: "__proto__", type: "forbiddenKey" })]);
+    expect(await rejected(JSON.parse('{"__proto__":{"name":"x"}}'))).toEqual([
+      expect.objectContaining({ field: "__proto__", type: "forbiddenKey" }),
+    ]);
   });
 
   it("should refuse a deeply nested value with a 422, not a stack overflow", async () => {
@@ -135,6 +155,8 @@ describe("StrictValidator on a broker", () => {
   });
 
   it("should still report fastest-validator's own errors", async () => {
-    expect(await rejected({ name: 5, extra: 1 })).toEqual(expect.arrayContaining([expect.objectContaining({ field: "name", type: "string" })]));
+    expect(await rejected({ name: 5, extra: 1 })).toEqual(
+      expect.arrayContaining([expect.objectContaining({ field: "name", type: "string" })]),
+    );
   });
 });

@@ -7,7 +7,15 @@
 import fc from "fast-check";
 import { baseBeforeToday, computeProgress, computeStats, dayStatuses, isDueToday, withToday } from "../../../lib/progress";
 import type { Schedule, Target } from "../../../lib/habit-rules";
-import { nextDate, referenceRound4, referenceScore, referenceStats, referenceStatus, referenceStreak, type ReferenceHabit } from "./reference";
+import {
+  nextDate,
+  referenceRound4,
+  referenceScore,
+  referenceStats,
+  referenceStatus,
+  referenceStreak,
+  type ReferenceHabit,
+} from "./reference";
 
 const RUNS = 1000;
 

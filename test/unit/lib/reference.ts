@@ -1,5 +1,5 @@
 /**
- * A deliberately simple, day-by-day reading of DESIGN.md §4, written apart from lib/ to check
+ * A deliberately simple, day-by-day reading of docs/contract.md ("Domain rules"), written apart from lib/ to check
  * it: string dates, linear scans, no indexes, no cleverness. Slow on purpose; only for tests.
  */
 type Schedule =

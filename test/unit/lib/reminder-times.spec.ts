@@ -1,5 +1,5 @@
 /**
- * When reminders fire (DESIGN.md §4): a local time that exists fires then, a repeated one
+ * When reminders fire (docs/contract.md, "Domain rules"): a local time that exists fires then, a repeated one
  * (fall back) at its earlier occurrence only, a skipped one (spring forward) when the gap ends.
  * The properties check against Intl directly, not through luxon.
  */
@@ -90,7 +90,12 @@ const iso = (occurrences: ReminderOccurrence[]) => occurrences.map(({ date, time
 describe("occurrencesBetween", () => {
   it("crosses local midnight", () => {
     // 23:00 CEST on 2026-06-01 to 01:00 CEST on 2026-06-02.
-    const found = occurrencesBetween(["00:15", "23:30", "12:00"], "Europe/Berlin", new Date("2026-06-01T21:00Z"), new Date("2026-06-01T23:00Z"));
+    const found = occurrencesBetween(
+      ["00:15", "23:30", "12:00"],
+      "Europe/Berlin",
+      new Date("2026-06-01T21:00Z"),
+      new Date("2026-06-01T23:00Z"),
+    );
     expect(iso(found)).toEqual([
       ["2026-06-01", "23:30", "2026-06-01T21:30:00.000Z"],
       ["2026-06-02", "00:15", "2026-06-01T22:15:00.000Z"],
@@ -98,7 +103,12 @@ describe("occurrencesBetween", () => {
   });
 
   it("crosses local midnight a day ahead of UTC (Kiritimati)", () => {
-    const found = occurrencesBetween(["00:00", "09:00"], "Pacific/Kiritimati", new Date("2026-11-21T09:00Z"), new Date("2026-11-21T20:00Z"));
+    const found = occurrencesBetween(
+      ["00:00", "09:00"],
+      "Pacific/Kiritimati",
+      new Date("2026-11-21T09:00Z"),
+      new Date("2026-11-21T20:00Z"),
+    );
     expect(iso(found)).toEqual([
       ["2026-11-22", "00:00", "2026-11-21T10:00:00.000Z"],
       ["2026-11-22", "09:00", "2026-11-21T19:00:00.000Z"],
@@ -107,7 +117,12 @@ describe("occurrencesBetween", () => {
 
   it("crosses a spring-forward change, firing skipped times when the gap ends", () => {
     // 00:00 EST to 05:00 EDT on 2026-03-08.
-    const found = occurrencesBetween(["03:30", "02:30", "01:30", "03:00"], "America/New_York", new Date("2026-03-08T05:00Z"), new Date("2026-03-08T09:00Z"));
+    const found = occurrencesBetween(
+      ["03:30", "02:30", "01:30", "03:00"],
+      "America/New_York",
+      new Date("2026-03-08T05:00Z"),
+      new Date("2026-03-08T09:00Z"),
+    );
     expect(iso(found)).toEqual([
       ["2026-03-08", "01:30", "2026-03-08T06:30:00.000Z"],
       // Same instant: ordered by time.
@@ -134,7 +149,9 @@ describe("occurrencesBetween", () => {
   it("excludes since and includes until", () => {
     const at = new Date("2026-06-01T06:00Z");
     expect(occurrencesBetween(["08:00"], "Europe/Berlin", at, new Date(at.getTime() + HOUR))).toEqual([]);
-    expect(iso(occurrencesBetween(["08:00"], "Europe/Berlin", new Date(at.getTime() - HOUR), at))).toEqual([["2026-06-01", "08:00", "2026-06-01T06:00:00.000Z"]]);
+    expect(iso(occurrencesBetween(["08:00"], "Europe/Berlin", new Date(at.getTime() - HOUR), at))).toEqual([
+      ["2026-06-01", "08:00", "2026-06-01T06:00:00.000Z"],
+    ]);
   });
 
   it("lists a time given twice once", () => {
@@ -143,7 +160,12 @@ describe("occurrencesBetween", () => {
   });
 
   it("fires every time of a skipped day (Samoa, 2011-12-30) at the instant it ends, each once", () => {
-    const found = occurrencesBetween(["10:00", "09:00", "00:00"], "Pacific/Apia", new Date("2011-12-30T00:00Z"), new Date("2011-12-30T11:00Z"));
+    const found = occurrencesBetween(
+      ["10:00", "09:00", "00:00"],
+      "Pacific/Apia",
+      new Date("2011-12-30T00:00Z"),
+      new Date("2011-12-30T11:00Z"),
+    );
     // Same instant throughout: ordered by time, then date.
     expect(iso(found)).toEqual([
       ["2011-12-30", "00:00", "2011-12-30T10:00:00.000Z"],
@@ -224,9 +246,27 @@ function transitionsOf(zone: string): string[] {
 
 const anyDate = fc.integer({ min: 0, max: 13_148 }).map((offset) => addDays("2000-01-01", offset));
 const time = fc.oneof(
-  fc.tuple(fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 59 })).map(([h, m]) => `${String(h).padStart(2, "0")}:${String(m).padStart(2, "0")}`),
+  fc
+    .tuple(fc.integer({ min: 0, max: 23 }), fc.integer({ min: 0, max: 59 }))
+    .map(([h, m]) => `${String(h).padStart(2, "0")}:${String(m).padStart(2, "0")}`),
   // Times near the usual changes.
-  fc.constantFrom("00:00", "00:15", "00:30", "00:59", "01:00", "01:30", "01:45", "02:00", "02:15", "02:30", "02:59", "03:00", "23:00", "23:30", "23:59"),
+  fc.constantFrom(
+    "00:00",
+    "00:15",
+    "00:30",
+    "00:59",
+    "01:00",
+    "01:30",
+    "01:45",
+    "02:00",
+    "02:15",
+    "02:30",
+    "02:59",
+    "03:00",
+    "23:00",
+    "23:30",
+    "23:59",
+  ),
 );
 /** A zone and a date in it, half the time a date at one of the zone's offset changes. */
 const zoneAndDate = fc.constantFrom(...ZONES).chain((zone) => {
@@ -280,7 +320,10 @@ describe("occurrencesBetween, properties", () => {
         const c = a + first + second;
         const whole = occurrencesBetween(times, zone, new Date(a), new Date(c));
         const b = splitAt !== null && whole.length > 0 ? whole[splitAt % whole.length].at.getTime() : a + first;
-        const parts = [...occurrencesBetween(times, zone, new Date(a), new Date(b)), ...occurrencesBetween(times, zone, new Date(b), new Date(c))];
+        const parts = [
+          ...occurrencesBetween(times, zone, new Date(a), new Date(b)),
+          ...occurrencesBetween(times, zone, new Date(b), new Date(c)),
+        ];
         expect(parts).toEqual(whole);
 
         const keys = whole.map(({ date: d, time: t }) => `${d} ${t}`);

@@ -20,14 +20,12 @@ describe("canonicalTimeZone", () => {
 
   // ICU (Node 22) resolves some current IANA names to legacy aliases (Asia/Kolkata → Asia/Calcutta);
   // a user's correctly spelled zone must be stored as given, whatever the Node/ICU version.
-  it.each([
-    "Asia/Kolkata",
-    "Europe/Kyiv",
-    "Asia/Ho_Chi_Minh",
-    "America/Argentina/Buenos_Aires",
-  ])("should return the current IANA name %p unchanged, not a legacy alias", (name) => {
-    expect(canonicalTimeZone(name)).toBe(name);
-  });
+  it.each(["Asia/Kolkata", "Europe/Kyiv", "Asia/Ho_Chi_Minh", "America/Argentina/Buenos_Aires"])(
+    "should return the current IANA name %p unchanged, not a legacy alias",
+    (name) => {
+      expect(canonicalTimeZone(name)).toBe(name);
+    },
+  );
 
   it.each([
     "Mars/Base",

@@ -95,15 +95,21 @@ describe("verifyWebhook", () => {
 
   it("round-trips any body and secret, and fails on any changed byte (200 runs)", () => {
     fc.assert(
-      fc.property(fc.string({ minLength: 1 }), fc.string({ unit: "binary" }), fc.nat({ max: 4_000_000_000 }), fc.nat(), (secret, body, at, flip) => {
-        const sig = signWebhook(secret, at, body);
-        expect(verifyWebhook(secret, sig, String(at), body, at + 10)).toBe(true);
-        // Change one hex digit of the digest.
-        const position = 3 + (flip % 64);
-        const digit = sig[position] === "0" ? "1" : "0";
-        const changed = sig.slice(0, position) + digit + sig.slice(position + 1);
-        expect(verifyWebhook(secret, changed, String(at), body, at)).toBe(false);
-      }),
+      fc.property(
+        fc.string({ minLength: 1 }),
+        fc.string({ unit: "binary" }),
+        fc.nat({ max: 4_000_000_000 }),
+        fc.nat(),
+        (secret, body, at, flip) => {
+          const sig = signWebhook(secret, at, body);
+          expect(verifyWebhook(secret, sig, String(at), body, at + 10)).toBe(true);
+          // Change one hex digit of the digest.
+          const position = 3 + (flip % 64);
+          const digit = sig[position] === "0" ? "1" : "0";
+          const changed = sig.slice(0, position) + digit + sig.slice(position + 1);
+          expect(verifyWebhook(secret, changed, String(at), body, at)).toBe(false);
+        },
+      ),
       { numRuns: 200 },
     );
   });
