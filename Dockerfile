@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 #
-# One image for every node role: SERVICES picks what a container runs (DESIGN.md §5).
+# One image for every node role: SERVICES picks what a container runs (README.md, "Configuration").
 #   docker build -t habit-tracker .
 #   docker run -p 3000:3000 -v habit-data:/app/data habit-tracker      # embedded mode
 # In a cluster, set DATABASE_URL, REDIS_URL, JWT_SECRET and SERVICES (see docker-compose.yml, k8s/).
@@ -20,8 +20,11 @@ RUN npm run build && npm prune --omit=dev --no-audit --no-fund
 
 # ---- runtime ----
 FROM node:22-bookworm-slim
+# In a container the metrics port must listen beyond loopback for Prometheus to scrape it; who can
+# reach it is the container network's (and the orchestrator's network policies') to decide.
 ENV NODE_ENV=production \
-    DATA_DIR=/app/data
+    DATA_DIR=/app/data \
+    METRICS_HOST=0.0.0.0
 WORKDIR /app
 
 # Owned by root and read-only to the app user; only DATA_DIR is writable.

@@ -1,11 +1,12 @@
 /**
- * Broker options, all derived from the validated environment (src/config.ts, DESIGN.md §5).
+ * Broker options, all derived from the validated environment (src/config.ts, docs/contract.md,
+ * "Configuration").
  * Timeouts, retries and failure detection are set on purpose: Moleculer's defaults have no
  * request timeout, no retries, and notice a killed node only after 30 s.
  */
 import { Errors, type BrokerOptions } from "moleculer";
 import type { AppConfig } from "./src/config";
-import { ErrorRegenerator } from "./src/errors";
+import { DomainErrorsMiddleware, ErrorRegenerator } from "./src/errors";
 import { StrictValidator } from "./src/validator";
 
 /**
@@ -38,13 +39,17 @@ export function createBrokerOptions(config: AppConfig): BrokerOptions {
         pino: {
           // Belt and braces: nothing we log carries these, and if it ever does they are masked.
           options: { redact: ["*.password", "*.accessToken", "*.refreshToken", "*.authorization", "*.token"] },
+          ...(config.logFile ? { destination: config.logFile } : {}),
         },
       },
     },
     // A connection string (redis://…, nats://…): Moleculer picks the transporter from its scheme.
     transporter: (config.transporter ?? undefined) as BrokerOptions["transporter"],
     cacher: config.redisUrl
-      ? ({ type: "Redis", options: { prefix: `habit-tracker:${config.namespace}:cache`, ttl: 300, redis: config.redisUrl } } as unknown as BrokerOptions["cacher"])
+      ? ({
+          type: "Redis",
+          options: { prefix: `habit-tracker:${config.namespace}:cache`, ttl: 300, redis: config.redisUrl },
+        } as unknown as BrokerOptions["cacher"])
       : { type: "Memory", options: { ttl: 300 } },
     serializer: "JSON",
     requestTimeout: config.requestTimeoutMs,
@@ -82,7 +87,11 @@ export function createBrokerOptions(config: AppConfig): BrokerOptions {
             }
           : undefined,
     },
-    validator: new StrictValidator(),
+    validator: new StrictValidator({
+      // fastest-validator's own reads "value 'done, skipped'" for the list it expected.
+      messages: { enumValue: "The '{field}' field must be one of: {expected}." },
+    }),
+    middlewares: [DomainErrorsMiddleware],
     errorRegenerator: new ErrorRegenerator(),
   };
 }

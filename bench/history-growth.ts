@@ -16,7 +16,10 @@ const LONG = Number(process.env.BENCH_HISTORY ?? 10_000);
 const SHORT = 10;
 const WRITES = Number(process.env.BENCH_WRITES ?? 60);
 
-async function json(url: string, method: string, token: string | null, body?: unknown): Promise<{ status: number; body: any }> {
+/** A JSON answer: status and the fields this benchmark reads. */
+type Reply = { status: number; body: Record<string, string> };
+
+async function json(url: string, method: string, token: string | null, body?: unknown): Promise<Reply> {
   const res = await fetch(url, {
     method,
     headers: { "content-type": "application/json", ...(token ? { authorization: `Bearer ${token}` } : {}) },
@@ -59,7 +62,10 @@ async function main() {
       RATE_LIMIT_REGISTER: "1000",
     });
     const api = `http://127.0.0.1:${node.port}/api/v1`;
-    const registered = await json(`${api}/auth/register`, "POST", null, { email: `bench-${Date.now()}@example.com`, password: "correct horse battery" });
+    const registered = await json(`${api}/auth/register`, "POST", null, {
+      email: `bench-${Date.now()}@example.com`,
+      password: "correct horse battery",
+    });
     const token = registered.body.accessToken as string;
     const today = (await json(`${api}/today`, "GET", token)).body.date as string;
     const tracking = node.broker.getLocalService("tracking") as unknown as { sequelize(): import("sequelize").Sequelize };
@@ -75,17 +81,25 @@ async function main() {
       return habit.body.id as string;
     };
     const results: Record<string, number> = {};
-    for (const [label, size] of [["short", SHORT], ["long", LONG]] as const) {
+    for (const [label, size] of [
+      ["short", SHORT],
+      ["long", LONG],
+    ] as const) {
       const id = await habitWith(size);
       const start = addDays(today, -(size + WRITES + 10));
-      results[`${label} backfill`] = await measure(`backfill, ${size} check-ins`, async (i) =>
-        (await json(`${api}/habits/${id}/checkins/${addDays(start, i)}`, "PUT", token, { status: "done" })).status,
+      results[`${label} backfill`] = await measure(
+        `backfill, ${size} check-ins`,
+        async (i) => (await json(`${api}/habits/${id}/checkins/${addDays(start, i)}`, "PUT", token, { status: "done" })).status,
       );
-      results[`${label} today`] = await measure(`today, ${size} check-ins`, async (i) =>
-        (await json(`${api}/habits/${id}/checkins/${today}`, "PUT", token, { status: i % 2 === 0 ? "done" : "skipped" })).status,
+      results[`${label} today`] = await measure(
+        `today, ${size} check-ins`,
+        async (i) =>
+          (await json(`${api}/habits/${id}/checkins/${today}`, "PUT", token, { status: i % 2 === 0 ? "done" : "skipped" })).status,
       );
     }
-    console.log(`ratio ${LONG} ÷ ${SHORT} check-ins: backfill ${(results["long backfill"] / results["short backfill"]).toFixed(2)}×, today ${(results["long today"] / results["short today"]).toFixed(2)}×`);
+    console.log(
+      `ratio ${LONG} ÷ ${SHORT} check-ins: backfill ${(results["long backfill"] / results["short backfill"]).toFixed(2)}×, today ${(results["long today"] / results["short today"]).toFixed(2)}×`,
+    );
   } finally {
     await node?.stop();
     fs.rmSync(dataDir, { recursive: true, force: true });

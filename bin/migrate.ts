@@ -7,7 +7,8 @@ async function main() {
   const database = await openDatabase(loadConfig(process.env));
   try {
     const applied = await migrate(database.connection);
-    process.stdout.write(applied.length ? `applied: ${applied.join(", ")}\n` : "database is up to date\n");
+    const where = database.describe();
+    process.stdout.write(applied.length ? `${where}: applied ${applied.join(", ")}\n` : `${where}: up to date\n`);
   } finally {
     await database.close();
   }

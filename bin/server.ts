@@ -1,13 +1,17 @@
 /**
  * `npm start`: one node with the services named by SERVICES (all by default).
- * `--repl` attaches Moleculer's REPL to it (`npm run repl`).
+ * `--repl` attaches Moleculer's REPL to it (`npm run repl`), its log sent to a file.
  */
+import path from "node:path";
 import { startNode } from "../src/node";
+import { attachRepl } from "../src/repl";
 import { ConfigError } from "../src/config";
 
 async function main() {
   const withRepl = process.argv.includes("--repl");
-  const node = await startNode(process.env);
+  const env = { ...process.env };
+  if (withRepl && !env.LOG_FILE) env.LOG_FILE = path.resolve(env.DATA_DIR ?? "./data", "repl.log");
+  const node = await startNode(env);
   let stopping = false;
   const shutdown = async (signal: string) => {
     if (stopping) return;
@@ -20,7 +24,9 @@ async function main() {
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   if (node.port !== null) node.broker.logger.info(`Gateway listening on http://localhost:${node.port}/api/v1`);
   if (withRepl) {
-    await node.broker.repl();
+    if (process.stdout.isTTY)
+      process.stdout.write(`habit-tracker REPL (node ${node.config.nodeId}); the log goes to ${node.config.logFile}\n`);
+    await attachRepl(node);
   }
 }
 

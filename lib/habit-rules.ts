@@ -1,6 +1,7 @@
 /**
- * Schedules, targets and completion (DESIGN.md §4). Pure: no clock, no I/O.
+ * Schedules, targets and completion (docs/contract.md, "Domain rules"). Pure: no clock, no I/O.
  */
+import { isoWeekdayOfDay, toDay, type LocalDate } from "./dates";
 export type Schedule =
   | { type: "daily" }
   | { type: "weekdays"; days: number[] }
@@ -8,9 +9,7 @@ export type Schedule =
   | { type: "times_per_week"; times: number };
 
 export type Target =
-  | { type: "boolean" }
-  | { type: "at_least"; value: number; unit?: string }
-  | { type: "at_most"; value: number; unit?: string };
+  { type: "boolean" } | { type: "at_least"; value: number; unit?: string } | { type: "at_most"; value: number; unit?: string };
 
 export type CheckinStatus = "done" | "skipped";
 
@@ -31,6 +30,29 @@ export function isCompleted(checkin: Pick<CheckinFacts, "status" | "value">, tar
     case "at_most":
       return checkin.value !== null && checkin.value <= target.value;
   }
+}
+
+/**
+ * Whether epoch day `day` is a scheduled day of a day schedule that starts on epoch day
+ * `startDay`. No day before the start is; times_per_week schedules no single day (it counts weeks).
+ */
+export function isScheduledDay(schedule: Schedule, startDay: number, day: number): boolean {
+  if (day < startDay) return false;
+  switch (schedule.type) {
+    case "daily":
+      return true;
+    case "weekdays":
+      return schedule.days.includes(isoWeekdayOfDay(day));
+    case "every_n_days":
+      return (day - startDay) % schedule.n === 0;
+    case "times_per_week":
+      return false;
+  }
+}
+
+/** `isScheduledDay` for calendar dates. */
+export function isScheduled(schedule: Schedule, startDate: LocalDate, date: LocalDate): boolean {
+  return isScheduledDay(schedule, toDay(startDate), toDay(date));
 }
 
 export interface Frequency {

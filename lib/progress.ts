@@ -1,11 +1,11 @@
 /**
- * Day statuses, streaks, stats and Loop's habit-strength score (DESIGN.md §4), rebuilt from a
+ * Day statuses, streaks, stats and Loop's habit-strength score (docs/contract.md, "Domain rules"), rebuilt from a
  * habit's rules and raw check-ins. Pure: `today` is an input, nothing reads a clock.
  * Internally dates are epoch-day numbers, so one pass over ten years of history is a few
  * thousand integer steps.
  */
-import { fromDay, isoWeekdayOfDay, toDay, weekStartOfDay, type LocalDate } from "./dates";
-import { frequencyOf, isCompleted, type CheckinFacts, type Schedule, type Target } from "./habit-rules";
+import { fromDay, toDay, weekStartOfDay, type LocalDate } from "./dates";
+import { frequencyOf, isCompleted, isScheduledDay, type CheckinFacts, type Schedule, type Target } from "./habit-rules";
 
 export type DayStatus = "done" | "skipped" | "partial" | "pending" | "missed" | "not_due";
 export type WeekState = "met" | "pending" | "transparent" | "excused" | "missed";
@@ -32,6 +32,14 @@ export interface Progress extends Streak {
   completedToday: boolean;
   lastCompletedDate: LocalDate | null;
   score: number;
+}
+
+/** What the API shows of a habit's progress (GET /habits/:id/streak, and check-in events). */
+export type StreakView = Omit<Progress, "currentRunStart">;
+
+export function streakView(progress: Progress): StreakView {
+  const { current, longest, unit, completedToday, lastCompletedDate, score } = progress;
+  return { current, longest, unit, completedToday, lastCompletedDate, score };
 }
 
 export interface Stats {
@@ -84,7 +92,12 @@ function advanceRun(state: RunState, outcome: "count" | "keep" | "break", period
 
 function finishRun(state: RunState, unit: StreakUnit): Streak {
   const current = state.lastBroke ? 0 : state.run;
-  return { current, longest: state.longest, unit, currentRunStart: current > 0 && state.runStart !== null ? fromDay(state.runStart) : null };
+  return {
+    current,
+    longest: state.longest,
+    unit,
+    currentRunStart: current > 0 && state.runStart !== null ? fromDay(state.runStart) : null,
+  };
 }
 
 function scoreParameters(schedule: Schedule) {
@@ -121,8 +134,7 @@ class Indexed {
     let lastCompleted: number | null = null;
     for (let i = 0; i < days.length; i++) {
       const checkin = history.checkins[i];
-      const mark =
-        checkin.status === "skipped" ? Mark.Skipped : isCompleted(checkin, history.target) ? Mark.Completed : Mark.Partial;
+      const mark = checkin.status === "skipped" ? Mark.Skipped : isCompleted(checkin, history.target) ? Mark.Completed : Mark.Partial;
       this.marks[days[i] - first] = mark;
       if (mark === Mark.Completed && (lastCompleted === null || days[i] > lastCompleted)) lastCompleted = days[i];
     }
@@ -140,18 +152,7 @@ class Indexed {
 
   /** Day schedules only: whether `day` is a scheduled day. */
   scheduled(day: number): boolean {
-    if (day < this.start) return false;
-    const schedule = this.history.schedule;
-    switch (schedule.type) {
-      case "daily":
-        return true;
-      case "weekdays":
-        return schedule.days.includes(isoWeekdayOfDay(day));
-      case "every_n_days":
-        return (day - this.start) % schedule.n === 0;
-      case "times_per_week":
-        return false;
-    }
+    return isScheduledDay(this.history.schedule, this.start, day);
   }
 
   /** Completed and skipped check-ins in the ISO week starting `monday`, up to today. */
@@ -312,6 +313,16 @@ export function isDueToday(history: HabitHistory): boolean {
 }
 
 /**
+ * Whether a reminder for `history.today` is worth sending: the habit is due that day and no
+ * check-in has settled it (completed, or skipped).
+ */
+export function shouldRemind(history: HabitHistory): boolean {
+  const that = history.checkins.find((checkin) => checkin.date === history.today);
+  if (that !== undefined && (that.status === "skipped" || isCompleted(that, history.target))) return false;
+  return isDueToday(history);
+}
+
+/**
  * Everything about a habit's history except today's check-in that today's progress, status and
  * `due` depend on. Kept in the streak cache, it lets a check-in for today produce the new
  * values without reading the history again (see `withToday`).
@@ -358,17 +369,37 @@ export function baseBeforeToday(history: HabitHistory): TodayBase {
   };
 }
 
+/** The status a check-in's mark gives today; `unmarked` when there is no check-in. */
+function markedStatus(mark: Mark, unmarked: DayStatus): DayStatus {
+  return mark === Mark.Skipped ? "skipped" : mark === Mark.Completed ? "done" : mark === Mark.Partial ? "partial" : unmarked;
+}
+
 /** Today's progress, status and `due` from a base and today's check-in (or none). */
 export function withToday(base: TodayBase, todayCheckin: Pick<CheckinFacts, "status" | "value"> | null): TodaySummary {
   const end = toDay(base.today);
   const start = toDay(base.startDate);
-  const mark = todayCheckin === null ? Mark.None : todayCheckin.status === "skipped" ? Mark.Skipped : isCompleted(todayCheckin, base.target) ? Mark.Completed : Mark.Partial;
+  const mark =
+    todayCheckin === null
+      ? Mark.None
+      : todayCheckin.status === "skipped"
+        ? Mark.Skipped
+        : isCompleted(todayCheckin, base.target)
+          ? Mark.Completed
+          : Mark.Partial;
   const run: RunState = { ...base.run };
   const weekly = base.schedule.type === "times_per_week";
   if (start > end) {
-    return { progress: { ...finishRun(run, weekly ? "weeks" : "days"), completedToday: false, lastCompletedDate: base.lastCompletedBefore, score: 0 }, due: false, status: "not_due" };
+    return {
+      progress: {
+        ...finishRun(run, weekly ? "weeks" : "days"),
+        completedToday: false,
+        lastCompletedDate: base.lastCompletedBefore,
+        score: 0,
+      },
+      due: false,
+      status: "not_due",
+    };
   }
-  const probe = new Indexed({ schedule: base.schedule, target: base.target, startDate: base.startDate, today: base.today, checkins: [] });
   let status: DayStatus;
   let due: boolean;
   if (weekly) {
@@ -376,18 +407,28 @@ export function withToday(base: TodayBase, todayCheckin: Pick<CheckinFacts, "sta
     const completed = base.weekCompletedBefore + (mark === Mark.Completed ? 1 : 0);
     if (completed >= times) advanceRun(run, "count", weekStartOfDay(end));
     due = base.weekCompletedBefore < times;
-    status = mark === Mark.Skipped ? "skipped" : mark === Mark.Completed ? "done" : mark === Mark.Partial ? "partial" : completed >= times ? "not_due" : "pending";
+    status = markedStatus(mark, completed >= times ? "not_due" : "pending");
   } else {
-    due = probe.scheduled(end);
+    due = isScheduledDay(base.schedule, start, end);
     if (due && (mark === Mark.Completed || mark === Mark.Skipped)) advanceRun(run, mark === Mark.Completed ? "count" : "keep", end);
-    status = mark === Mark.Skipped ? "skipped" : mark === Mark.Completed ? "done" : mark === Mark.Partial ? "partial" : due ? "pending" : "not_due";
+    status = markedStatus(mark, due ? "pending" : "not_due");
   }
   const { multiplier, windowNum } = scoreParameters(base.schedule);
-  const score = mark === Mark.Skipped ? base.scoreBefore : scoreStep(base.scoreBefore, base.windowBefore + (mark === Mark.Completed ? 1 : 0), multiplier, windowNum);
+  const score =
+    mark === Mark.Skipped
+      ? base.scoreBefore
+      : scoreStep(base.scoreBefore, base.windowBefore + (mark === Mark.Completed ? 1 : 0), multiplier, windowNum);
   const lastCompletedDate =
-    mark === Mark.Completed && (base.lastCompletedBefore === null || base.lastCompletedBefore < base.today) ? base.today : base.lastCompletedBefore;
+    mark === Mark.Completed && (base.lastCompletedBefore === null || base.lastCompletedBefore < base.today)
+      ? base.today
+      : base.lastCompletedBefore;
   return {
-    progress: { ...finishRun(run, weekly ? "weeks" : "days"), completedToday: mark === Mark.Completed, lastCompletedDate, score: round4(score) },
+    progress: {
+      ...finishRun(run, weekly ? "weeks" : "days"),
+      completedToday: mark === Mark.Completed,
+      lastCompletedDate,
+      score: round4(score),
+    },
     due,
     status,
   };

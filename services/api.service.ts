@@ -7,12 +7,12 @@
  * Every error leaves in moleculer-web's shape, with the security headers, through `onError`.
  */
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
-import type { Context, ServiceSchema, ServiceSettingSchema } from "moleculer";
+import { Errors, type Context, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
 import ApiGateway from "moleculer-web";
-import { getRuntime } from "../src/runtime";
+import type { Runtime } from "../src/runtime";
 import { AccessTokens, InvalidTokenError, TOKEN_CLOCK_TOLERANCE_SECONDS } from "../src/tokens";
 import { Denylist } from "../src/denylist";
-import { SessionCache } from "../src/session-cache";
+import { SessionGuard, type SessionFacts } from "../src/session-guard";
 import {
   ERR_INVALID_TOKEN,
   ERR_NO_TOKEN,
@@ -22,10 +22,18 @@ import {
   ServiceUnavailableError,
   UnauthorizedError,
 } from "../src/errors";
-import { answerClientError, applySecurityHeaders, clientAddress, encodingProblem, rateLimitBucket, requireJsonBody, sendHttpError } from "../src/http";
-import { aliasesFor, routeOf, takesBody, type HttpMethod } from "../src/routes";
+import {
+  answerClientError,
+  applySecurityHeaders,
+  clientAddress,
+  encodingProblem,
+  rateLimitBucket,
+  requireJsonBody,
+  sendHttpError,
+} from "../src/http";
+import { aliasesFor, takesBody, type HttpMethod, type RouteSpec } from "../src/routes";
 import { accountsNamed, requestParams } from "../src/request-params";
-import type { AuthMeta } from "./auth.service";
+import type { CallMeta, CallerUser } from "../src/caller";
 
 /** Services a gateway needs before it is ready to serve the contract, each by one of its actions. */
 const REQUIRED_SERVICES: Record<string, string> = { auth: "auth.login", habits: "habits.list", tracking: "tracking.today" };
@@ -37,8 +45,7 @@ export interface ReadyReport {
 
 interface GatewayLocals {
   tokens: AccessTokens;
-  denylist: Denylist;
-  sessions: SessionCache;
+  sessions: SessionGuard;
   server: http.Server;
 }
 
@@ -58,8 +65,8 @@ interface MatchedAlias {
 }
 
 interface GatewayMethods {
-  authenticate(ctx: Context<unknown, AuthMeta>, route: unknown, req: IncomingMessage): Promise<AuthMeta["user"]>;
-  authorize(ctx: Context<unknown, AuthMeta>, route: unknown, req: RoutedRequest): void;
+  authenticate(ctx: Context<unknown, CallMeta>, route: unknown, req: IncomingMessage): Promise<CallerUser>;
+  authorize(ctx: Context<unknown, CallMeta>, route: unknown, req: RoutedRequest): void;
   limitRate(req: RoutedRequest, action: string | undefined): Promise<void>;
   readiness(): Promise<ReadyReport>;
   createServer(): void;
@@ -72,7 +79,12 @@ type GatewayThis = import("moleculer").Service & GatewayMethods & GatewayLocals;
 function rebuildParams(req: RoutedRequest, alias: MatchedAlias): void {
   // moleculer-web assigned the path parameters last, as own properties.
   const pathParams = Object.fromEntries((alias.keys ?? []).map(({ name }) => [name, req.$params[name]]));
-  req.$params = requestParams({ takesBody: takesBody({ method: alias.method as HttpMethod }), body: req.body, query: req.query, pathParams });
+  req.$params = requestParams({
+    takesBody: takesBody({ method: alias.method as HttpMethod }),
+    body: req.body,
+    query: req.query,
+    pathParams,
+  });
 }
 
 function bodyParsers(limitBytes: number) {
@@ -82,247 +94,260 @@ function bodyParsers(limitBytes: number) {
 /** How long a session confirmed by `auth` is trusted without asking again (src/session-cache.ts). */
 const SESSION_CONFIRMATION_MS = 5 * 60_000;
 
-const ApiService: ServiceSchema<ServiceSettingSchema & Record<string, unknown>, GatewayMethods, GatewayLocals> = {
-  name: "api",
-  mixins: [ApiGateway as Partial<ServiceSchema>],
+/**
+ * The gateway for these routes (src/routes.ts: read off the action declarations of every
+ * service, including those other nodes run).
+ */
+export default function ApiService(
+  runtime: Runtime,
+  routes: readonly RouteSpec[],
+): ServiceSchema<ServiceSettingSchema & Record<string, unknown>, GatewayMethods, GatewayLocals> {
+  const { config } = runtime;
+  const accessOf = new Map(routes.map((route) => [route.action, route.access]));
+  return {
+    name: "api",
+    mixins: [ApiGateway as Partial<ServiceSchema>],
 
-  // Filled in `merged` (below), from the runtime, before moleculer-web builds its routes.
-  settings: {},
+    // Filled in `merged` (below), from the runtime, before moleculer-web builds its routes.
+    settings: {},
 
-  actions: {
-    // moleculer-web handles each HTTP request as an `api.rest` call; retrying that would replay a
-    // request whose body is already consumed. Retries belong to the inner call (`auth.*`) alone.
-    rest: { retryPolicy: { enabled: false } } as never,
-    // Routes are fixed at start; no caller in the cluster may add or remove them.
-    addRoute: false,
-    removeRoute: false,
-    live: {
-      handler(): { status: "ok" } {
-        return { status: "ok" };
-      },
-    },
-    ready: {
-      async handler(ctx: Context<unknown, AuthMeta>): Promise<ReadyReport> {
-        const report = await this.readiness();
-        if (report.status !== "ok") {
-          ctx.meta.$statusCode = 503;
-        }
-        return report;
-      },
-    },
-  },
-
-  methods: {
-    async authenticate(_ctx, _route, req) {
-      const header = req.headers.authorization;
-      if (!header) throw new UnauthorizedError(ERR_NO_TOKEN, "Missing access token");
-      const match = /^Bearer ([A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]*\.[A-Za-z0-9\-_]*)$/.exec(header);
-      if (!match) throw new UnauthorizedError(ERR_INVALID_TOKEN, "Invalid access token");
-      let claims;
-      try {
-        claims = this.tokens.verify(match[1]);
-      } catch (err) {
-        if (err instanceof InvalidTokenError) throw new UnauthorizedError(ERR_INVALID_TOKEN, "Invalid access token");
-        throw err;
-      }
-      let revoked: boolean;
-      try {
-        revoked = await this.denylist.isRevoked(claims.sessionId);
-      } catch (err) {
-        // Unable to tell whether the token is revoked: refuse rather than guess.
-        this.logger.warn(`Denylist unavailable: ${(err as Error).message}`);
-        throw new ServiceUnavailableError("Token revocation list unavailable, try again shortly");
-      }
-      if (revoked) throw new UnauthorizedError(ERR_TOKEN_REVOKED, "Access token revoked");
-      // A token signed with our key, but for a session that does not exist (or not the user's).
-      if (!(await this.sessions.isLive(claims.sessionId, claims.userId))) {
-        throw new UnauthorizedError(ERR_INVALID_TOKEN, "Invalid access token");
-      }
-      return { id: claims.userId, role: claims.role, sessionId: claims.sessionId };
-    },
-
-    authorize(ctx, _route, req) {
-      const route = routeOf(req.$alias?.action ?? "");
-      if (route?.access === "admin" && ctx.meta.user?.role !== "admin") throw new ForbiddenError("Admins only");
-    },
-
-    /** Counts a login or registration attempt per address and per account named anywhere in it. */
-    async limitRate(req, action) {
-      const { config, store } = getRuntime();
-      const kind = action === "auth.login" ? "login" : action === "auth.register" ? "register" : null;
-      if (kind === null) return;
-      const limit = config.rateLimits[kind];
-      const address = rateLimitBucket(clientAddress(req, config.trustProxy));
-      const buckets: Array<[string, { limit: number; windowSeconds: number }]> = [[`ratelimit:${kind}:ip:${address}`, limit]];
-      for (const account of accountsNamed(req.body, req.query)) buckets.push([`ratelimit:${kind}:account:${account}`, limit]);
-      for (const [key, limit] of buckets) {
-        const { count, resetMs } = await store.hit(key, limit.windowSeconds);
-        if (count > limit.limit) throw new RateLimitedError(Math.max(1, Math.ceil(resetMs / 1000)));
-      }
-    },
-
-    /**
-     * The HTTP server, made here rather than by moleculer-web so that every response carries the
-     * security headers (404s and parser errors too), compressed bodies are refused before any
-     * route, and slow clients are cut off: headers within HTTP_HEADERS_TIMEOUT_MS, the whole
-     * request within HTTP_REQUEST_TIMEOUT_MS, idle keep-alive connections kept longer than a load
-     * balancer's idle timeout (HTTP_KEEPALIVE_TIMEOUT_MS).
-     */
-    createServer(this: GatewayThis) {
-      const { http: limits } = getRuntime().config;
-      const handler = (this as unknown as { httpHandler: (req: IncomingMessage, res: ServerResponse) => void }).httpHandler;
-      this.server = http.createServer(
-        {
-          requestTimeout: limits.requestTimeoutMs,
-          headersTimeout: limits.headersTimeoutMs,
-          keepAliveTimeout: limits.keepAliveTimeoutMs,
-          // Timeouts are enforced when connections are checked; Node's default checks every 30 s.
-          connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+    actions: {
+      // moleculer-web handles each HTTP request as an `api.rest` call; retrying that would replay a
+      // request whose body is already consumed. Retries belong to the inner call (`auth.*`) alone.
+      rest: { retryPolicy: { enabled: false } } as never,
+      // Routes are fixed at start; no caller in the cluster may add or remove (or list) them.
+      addRoute: false,
+      removeRoute: false,
+      listAliases: false,
+      live: {
+        handler(): { status: "ok" } {
+          return { status: "ok" };
         },
-        (req, res) => {
-          applySecurityHeaders(res);
-          const refused = encodingProblem(req);
-          if (refused) {
-            req.resume();
-            sendHttpError(this.logger, req, res, refused);
-            return;
+      },
+      ready: {
+        async handler(ctx: Context<unknown, CallMeta>): Promise<ReadyReport> {
+          const report = await this.readiness();
+          if (report.status !== "ok") {
+            ctx.meta.$statusCode = 503;
           }
-          handler(req, res);
+          return report;
         },
-      );
-      this.server.on("clientError", answerClientError);
+      },
     },
 
-    /** Every error goes to `onError` (sendHttpError), which logs a 5xx once, with its detail. */
-    errorHandler(this: GatewayThis, req, res, err) {
-      sendHttpError(this.logger, req, res, err);
-    },
-
-    async readiness(): Promise<ReadyReport> {
-      const { store, database } = getRuntime();
-      const checks: ReadyReport["checks"] = {};
-      const probe = async (name: string, check: () => Promise<void>) => {
+    methods: {
+      async authenticate(_ctx, _route, req) {
+        const header = req.headers.authorization;
+        if (!header) throw new UnauthorizedError(ERR_NO_TOKEN, "Missing access token");
+        const match = /^Bearer ([A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]*\.[A-Za-z0-9\-_]*)$/.exec(header);
+        if (!match) throw new UnauthorizedError(ERR_INVALID_TOKEN, "Invalid access token");
+        let claims;
         try {
-          await check();
-          checks[name] = "ok";
+          claims = this.tokens.verify(match[1]);
         } catch (err) {
-          checks[name] = (err as Error).message || "failed";
+          if (err instanceof InvalidTokenError) throw new UnauthorizedError(ERR_INVALID_TOKEN, "Invalid access token");
+          throw err;
         }
-      };
-      await Promise.all([
-        probe("store", () => store.ping()),
-        ...(database ? [probe("database", () => database.ping())] : []),
-      ]);
-      for (const [service, action] of Object.entries(REQUIRED_SERVICES)) {
-        const available = this.broker.registry.getActionEndpoints(action)?.hasAvailable() ?? false;
-        checks[`service:${service}`] = available ? "ok" : "no available node runs it";
-      }
-      const ok = Object.values(checks).every((value) => value === "ok");
-      return { status: ok ? "ok" : "unavailable", checks };
-    },
-  },
+        let verdict;
+        try {
+          verdict = await this.sessions.check(claims.sessionId, claims.userId);
+        } catch (err) {
+          // Moleculer's errors (no auth node, a timeout) are answered by sendHttpError (503); anything
+          // else is the store failing: unable to tell whether the token is revoked, refuse rather than guess.
+          if (err instanceof Errors.MoleculerError) throw err;
+          this.logger.warn(`Session check unavailable: ${(err as Error).message}`);
+          throw new ServiceUnavailableError("Token revocation list unavailable, try again shortly");
+        }
+        if (verdict.state === "revoked") throw new UnauthorizedError(ERR_TOKEN_REVOKED, "Access token revoked");
+        // A token signed with our key, but for a session that does not exist (or not the user's).
+        if (verdict.state === "unknown") throw new UnauthorizedError(ERR_INVALID_TOKEN, "Invalid access token");
+        return { id: claims.userId, role: claims.role as CallerUser["role"], sessionId: claims.sessionId, timezone: verdict.timezone };
+      },
 
-  merged(schema: ServiceSchema) {
-    const { config } = getRuntime();
-    const parsers = bodyParsers(config.bodyLimitBytes);
-    schema.settings = {
-      ...(schema.settings as Record<string, unknown>),
-      port: config.port,
-      ip: "0.0.0.0",
-      use: [requireJsonBody],
-      cors:
-        config.corsOrigins.length > 0
-          ? {
-              origin: config.corsOrigins.includes("*") ? "*" : config.corsOrigins,
-              methods: ["GET", "POST", "PUT", "PATCH", "DELETE"],
-              allowedHeaders: ["Authorization", "Content-Type"],
-              maxAge: 600,
+      authorize(ctx, _route, req) {
+        if (accessOf.get(req.$alias?.action ?? "") === "admin" && ctx.meta.user?.role !== "admin") throw new ForbiddenError("Admins only");
+      },
+
+      /** Counts a login or registration attempt per address and per account named anywhere in it. */
+      async limitRate(req, action) {
+        const kind = action === "auth.login" ? "login" : action === "auth.register" ? "register" : null;
+        if (kind === null) return;
+        const limit = config.rateLimits[kind];
+        const address = rateLimitBucket(clientAddress(req, config.trustProxy));
+        const buckets: Array<[string, { limit: number; windowSeconds: number }]> = [[`ratelimit:${kind}:ip:${address}`, limit]];
+        for (const account of accountsNamed(req.body, req.query)) buckets.push([`ratelimit:${kind}:account:${account}`, limit]);
+        for (const [key, limit] of buckets) {
+          const { count, resetMs } = await runtime.store.hit(key, limit.windowSeconds);
+          if (count > limit.limit) throw new RateLimitedError(Math.max(1, Math.ceil(resetMs / 1000)));
+        }
+      },
+
+      /**
+       * The HTTP server, made here rather than by moleculer-web so that every response carries the
+       * security headers (404s and parser errors too), compressed bodies are refused before any
+       * route, and slow clients are cut off: headers within HTTP_HEADERS_TIMEOUT_MS, the whole
+       * request within HTTP_REQUEST_TIMEOUT_MS, idle keep-alive connections kept longer than a load
+       * balancer's idle timeout (HTTP_KEEPALIVE_TIMEOUT_MS).
+       */
+      createServer(this: GatewayThis) {
+        const limits = config.http;
+        const handler = (this as unknown as { httpHandler: (req: IncomingMessage, res: ServerResponse) => void }).httpHandler;
+        this.server = http.createServer(
+          {
+            requestTimeout: limits.requestTimeoutMs,
+            headersTimeout: limits.headersTimeoutMs,
+            keepAliveTimeout: limits.keepAliveTimeoutMs,
+            // Timeouts are enforced when connections are checked; Node's default checks every 30 s.
+            connectionsCheckingInterval: Math.min(1000, limits.headersTimeoutMs),
+          },
+          (req, res) => {
+            applySecurityHeaders(res);
+            const refused = encodingProblem(req);
+            if (refused) {
+              req.resume();
+              sendHttpError(this.logger, req, res, refused);
+              return;
             }
-          : undefined,
-      // Never log bodies, replies or request lines: they hold passwords and tokens, and a URL
-      // may too (a client putting them in the query string is refused, but not before it is read).
-      logRequest: null,
-      logResponse: null,
-      logRequestParams: null,
-      logResponseData: null,
-      log4XXResponses: false,
-      onError(this: GatewayThis, req: IncomingMessage, res: ServerResponse, err: Error) {
+            handler(req, res);
+          },
+        );
+        this.server.on("clientError", answerClientError);
+      },
+
+      /** Every error goes to `onError` (sendHttpError), which logs a 5xx once, with its detail. */
+      errorHandler(this: GatewayThis, req, res, err) {
         sendHttpError(this.logger, req, res, err);
       },
-      routes: [
-        {
-          name: "public",
-          path: "/api/v1",
-          mappingPolicy: "restrict",
-          autoAliases: false,
-          bodyParsers: parsers,
-          aliases: aliasesFor(["public"]),
-          async onBeforeCall(this: GatewayThis, _ctx: Context, _route: unknown, req: RoutedRequest, _res: ServerResponse, alias: MatchedAlias) {
-            // Counted first: a misplaced e-mail (query string, `__proto__`) is still an attempt on that account.
-            await this.limitRate(req, alias.action);
-            rebuildParams(req, alias);
+
+      async readiness(): Promise<ReadyReport> {
+        const { store, database } = runtime;
+        const checks: ReadyReport["checks"] = {};
+        const probe = async (name: string, check: () => Promise<void>) => {
+          try {
+            await check();
+            checks[name] = "ok";
+          } catch (err) {
+            checks[name] = (err as Error).message || "failed";
+          }
+        };
+        await Promise.all([probe("store", () => store.ping()), ...(database ? [probe("database", () => database.ping())] : [])]);
+        for (const [service, action] of Object.entries(REQUIRED_SERVICES)) {
+          const available = this.broker.registry.getActionEndpoints(action)?.hasAvailable() ?? false;
+          checks[`service:${service}`] = available ? "ok" : "no available node runs it";
+        }
+        const ok = Object.values(checks).every((value) => value === "ok");
+        return { status: ok ? "ok" : "unavailable", checks };
+      },
+    },
+
+    merged(schema: ServiceSchema) {
+      const parsers = bodyParsers(config.bodyLimitBytes);
+      schema.settings = {
+        ...(schema.settings as Record<string, unknown>),
+        port: config.port,
+        ip: "0.0.0.0",
+        use: [requireJsonBody],
+        cors:
+          config.corsOrigins.length > 0
+            ? {
+                origin: config.corsOrigins.includes("*") ? "*" : config.corsOrigins,
+                methods: ["GET", "POST", "PUT", "PATCH", "DELETE"],
+                allowedHeaders: ["Authorization", "Content-Type"],
+                maxAge: 600,
+              }
+            : undefined,
+        // Never log bodies, replies or request lines: they hold passwords and tokens, and a URL
+        // may too (a client putting them in the query string is refused, but not before it is read).
+        logRequest: null,
+        logResponse: null,
+        logRequestParams: null,
+        logResponseData: null,
+        log4XXResponses: false,
+        onError(this: GatewayThis, req: IncomingMessage, res: ServerResponse, err: Error) {
+          sendHttpError(this.logger, req, res, err);
+        },
+        routes: [
+          {
+            name: "public",
+            path: "/api/v1",
+            mappingPolicy: "restrict",
+            autoAliases: false,
+            bodyParsers: parsers,
+            aliases: aliasesFor(routes, ["public"]),
+            async onBeforeCall(
+              this: GatewayThis,
+              _ctx: Context,
+              _route: unknown,
+              req: RoutedRequest,
+              _res: ServerResponse,
+              alias: MatchedAlias,
+            ) {
+              // Counted first: a misplaced e-mail (query string, `__proto__`) is still an attempt on that account.
+              await this.limitRate(req, alias.action);
+              rebuildParams(req, alias);
+            },
           },
-        },
-        {
-          name: "authenticated",
-          path: "/api/v1",
-          mappingPolicy: "restrict",
-          autoAliases: false,
-          authentication: true,
-          authorization: true,
-          bodyParsers: parsers,
-          onBeforeCall(this: GatewayThis, _ctx: Context, _route: unknown, req: RoutedRequest, _res: ServerResponse, alias: MatchedAlias) {
-            rebuildParams(req, alias);
+          {
+            name: "authenticated",
+            path: "/api/v1",
+            mappingPolicy: "restrict",
+            autoAliases: false,
+            authentication: true,
+            authorization: true,
+            bodyParsers: parsers,
+            onBeforeCall(this: GatewayThis, _ctx: Context, _route: unknown, req: RoutedRequest, _res: ServerResponse, alias: MatchedAlias) {
+              rebuildParams(req, alias);
+            },
+            aliases: aliasesFor(routes, ["user", "admin"]),
           },
-          aliases: aliasesFor(["user", "admin"]),
-        },
-        {
-          name: "health",
-          path: "/health",
-          mappingPolicy: "restrict",
-          autoAliases: false,
-          bodyParsers: false,
-          aliases: { "GET /live": "api.live", "GET /ready": "api.ready" },
-        },
-        ...(config.databaseUrl === null && config.transporter === null
-          ? [
-              {
-                name: "metrics",
-                path: "/metrics",
-                mappingPolicy: "restrict",
-                autoAliases: false,
-                bodyParsers: false,
-                aliases: {
-                  "GET /"(this: GatewayThis, _req: IncomingMessage, res: ServerResponse) {
-                    const reporter = (
-                      this.broker as unknown as { metrics: { reporter?: Array<{ generatePrometheusResponse?: () => string }> } }
-                    ).metrics.reporter?.find((candidate) => typeof candidate.generatePrometheusResponse === "function");
-                    if (!reporter?.generatePrometheusResponse) {
-                      res.writeHead(404, { "Content-Type": "text/plain" }).end("metrics disabled\n");
-                      return;
-                    }
-                    res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" });
-                    res.end(reporter.generatePrometheusResponse());
+          {
+            name: "health",
+            path: "/health",
+            mappingPolicy: "restrict",
+            autoAliases: false,
+            bodyParsers: false,
+            aliases: { "GET /live": "api.live", "GET /ready": "api.ready" },
+          },
+          ...(config.databaseUrl === null && config.transporter === null
+            ? [
+                {
+                  name: "metrics",
+                  path: "/metrics",
+                  mappingPolicy: "restrict",
+                  autoAliases: false,
+                  bodyParsers: false,
+                  aliases: {
+                    "GET /"(this: GatewayThis, _req: IncomingMessage, res: ServerResponse) {
+                      const reporter = (
+                        this.broker as unknown as { metrics: { reporter?: Array<{ generatePrometheusResponse?: () => string }> } }
+                      ).metrics.reporter?.find((candidate) => typeof candidate.generatePrometheusResponse === "function");
+                      if (!reporter?.generatePrometheusResponse) {
+                        res.writeHead(404, { "Content-Type": "text/plain" }).end("metrics disabled\n");
+                        return;
+                      }
+                      res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" });
+                      res.end(reporter.generatePrometheusResponse());
+                    },
                   },
                 },
-              },
-            ]
-          : []),
-      ],
-    } as ServiceSettingSchema;
-  },
+              ]
+            : []),
+        ],
+      } as ServiceSettingSchema;
+    },
 
-  created() {
-    const { config, jwtSecret, store } = getRuntime();
-    this.tokens = new AccessTokens(jwtSecret, config.accessTokenTtlSeconds);
-    this.denylist = new Denylist(store, config.accessTokenTtlSeconds + TOKEN_CLOCK_TOLERANCE_SECONDS, () =>
-      this.broker.call<string[], Record<string, never>>("auth.revokedSessions", {}),
-    );
-    this.sessions = new SessionCache(
-      (sessionId, userId) => this.broker.call<boolean, { sessionId: string; userId: string }>("auth.isSessionLive", { sessionId, userId }),
-      { ttlMs: SESSION_CONFIRMATION_MS, maxEntries: 20_000 },
-    );
-  },
-};
-
-export default ApiService;
+    created() {
+      this.tokens = new AccessTokens(runtime.jwtSecret, config.accessTokenTtlSeconds);
+      const denylist = new Denylist(runtime.store, config.accessTokenTtlSeconds + TOKEN_CLOCK_TOLERANCE_SECONDS, () =>
+        this.broker.call<string[], Record<string, never>>("auth.revokedSessions", {}),
+      );
+      this.sessions = new SessionGuard(
+        runtime.store,
+        denylist,
+        (sessionId, userId) =>
+          this.broker.call<SessionFacts | null, { sessionId: string; userId: string }>("auth.isSessionLive", { sessionId, userId }),
+        { ttlMs: SESSION_CONFIRMATION_MS, maxEntries: 20_000 },
+      );
+    },
+  };
+}

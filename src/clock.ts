@@ -1,14 +1,16 @@
 /**
- * The one place services read the time, so tests can pin "now" (and so the users' "today").
- * lib/ never reads it: it takes `today` as an input.
+ * The time a node's services read: one per node, so a test can pin "now" (and so the users'
+ * "today") for the node it runs. lib/ never reads it: it takes `today` as an input.
  */
-let source: () => Date = () => new Date();
+export class Clock {
+  private source: () => Date = () => new Date();
 
-export function now(): Date {
-  return source();
-}
+  now(): Date {
+    return this.source();
+  }
 
-/** Tests only: make `now()` return what `next` returns; `null` restores the real clock. */
-export function setClock(next: (() => Date) | null): void {
-  source = next ?? (() => new Date());
+  /** Tests: make `now()` return what `next` returns; `null` restores the real time. */
+  set(next: (() => Date) | null): void {
+    this.source = next ?? (() => new Date());
+  }
 }

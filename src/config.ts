@@ -1,5 +1,5 @@
 /**
- * Reads the environment once into a typed, validated configuration (DESIGN.md §5).
+ * Reads the environment once into a typed, validated configuration (README.md, "Configuration").
  * Every bad or missing value fails here, at start, with a message naming the variable.
  */
 import path from "node:path";
@@ -32,6 +32,8 @@ export interface AppConfig {
   corsOrigins: string[];
   smtpUrl: string | null;
   logLevel: LogLevel;
+  /** Where the log goes instead of standard output (the REPL sets it), or null. */
+  logFile: string | null;
   nodeId: string;
   namespace: string;
   dataDir: string;
@@ -217,7 +219,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     throw new ConfigError("HEARTBEAT_TIMEOUT", "must be longer than HEARTBEAT_INTERVAL");
   }
   const metricsHost = text(env, "METRICS_HOST") ?? "127.0.0.1";
-  if (net.isIP(metricsHost) === 0) throw new ConfigError("METRICS_HOST", `must be an IP address to listen on, such as 0.0.0.0, got "${metricsHost}"`);
+  if (net.isIP(metricsHost) === 0)
+    throw new ConfigError("METRICS_HOST", `must be an IP address to listen on, such as 0.0.0.0, got "${metricsHost}"`);
   const namespace = text(env, "NAMESPACE") ?? "";
   if (!/^[a-z0-9-]*$/i.test(namespace)) throw new ConfigError("NAMESPACE", "may hold only letters, digits and dashes");
 
@@ -232,6 +235,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     corsOrigins: corsOrigins(env),
     smtpUrl: url(env, "SMTP_URL", ["smtp:", "smtps:"]),
     logLevel: logLevel as LogLevel,
+    logFile: text(env, "LOG_FILE") === null ? null : path.resolve(text(env, "LOG_FILE") as string),
     nodeId: text(env, "NODE_ID") ?? `${os.hostname()}-${process.pid}`,
     namespace,
     dataDir: path.resolve(text(env, "DATA_DIR") ?? "./data"),

@@ -14,6 +14,8 @@ import { ConfigError, type AppConfig } from "./config";
 export interface Database {
   connection: ClientConfig;
   embedded: boolean;
+  /** Where it is, for the log (never with a password). */
+  describe(): string;
   /** Sequelize options for moleculer-db's adapter (which must never sync()). */
   sequelizeOptions(poolMax?: number): SequelizeOptions & { noSync: true };
   /**
@@ -45,7 +47,12 @@ function connectionFromUrl(databaseUrl: string): ClientConfig {
   };
 }
 
-function makeDatabase(connection: ClientConfig, embedded: boolean, close: () => Promise<void>): Database {
+/** A connection as the log may show it: server, port, database and user, no password. */
+export function describeConnection(connection: ClientConfig): string {
+  return `postgres://${connection.user ? `${connection.user}@` : ""}${connection.host}:${connection.port}/${connection.database}`;
+}
+
+function makeDatabase(connection: ClientConfig, embedded: boolean, close: () => Promise<void>, description: string): Database {
   const sequelizeOptions = (poolMax = 10): SequelizeOptions & { noSync: true } => ({
     dialect: "postgres",
     host: connection.host,
@@ -75,6 +82,7 @@ function makeDatabase(connection: ClientConfig, embedded: boolean, close: () => 
   return {
     connection,
     embedded,
+    describe: () => description,
     shared,
     query,
     sequelizeOptions,
@@ -88,9 +96,11 @@ function makeDatabase(connection: ClientConfig, embedded: boolean, close: () => 
   };
 }
 
-/** Waits until the server accepts connections, so a slow Postgres start is not a crash. */
-async function waitForServer(connection: ClientConfig, timeoutMs: number): Promise<void> {
+/** Waits until the server accepts connections, so a slow Postgres start is not a crash; says each try. */
+async function waitForServer(connection: ClientConfig, timeoutMs: number, log: (message: string) => void): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  const where = describeConnection(connection);
+  log(`Connecting to Postgres at ${where}`);
   for (;;) {
     const client = new Client({ ...connection, connectionTimeoutMillis: 2000 });
     try {
@@ -99,18 +109,22 @@ async function waitForServer(connection: ClientConfig, timeoutMs: number): Promi
       return;
     } catch (err) {
       await client.end().catch(() => undefined);
-      if (Date.now() > deadline) throw new Error(`DATABASE_URL: cannot connect to Postgres (${(err as Error).message})`);
-      await new Promise((resolve) => setTimeout(resolve, 500));
+      const left = Math.ceil((deadline - Date.now()) / 1000);
+      if (left <= 0) throw new Error(`DATABASE_URL: cannot connect to Postgres at ${where} (${(err as Error).message})`, { cause: err });
+      log(`Postgres at ${where} is not reachable yet (${(err as Error).message}); trying again for ${left} s`);
+      await new Promise((resolve) => setTimeout(resolve, 1000));
     }
   }
 }
 
-export async function openDatabase(config: AppConfig): Promise<Database> {
+/** @param log where the node says what it connects to, and each retry */
+export async function openDatabase(config: AppConfig, log: (message: string) => void = () => undefined): Promise<Database> {
   if (config.databaseUrl) {
     const connection = connectionFromUrl(config.databaseUrl);
-    await waitForServer(connection, 15_000);
-    return makeDatabase(connection, false, async () => undefined);
+    await waitForServer(connection, 15_000, log);
+    return makeDatabase(connection, false, async () => undefined, describeConnection(connection));
   }
+  log(`Opening the embedded database in ${path.join(config.dataDir, "pgdata")}`);
   return openEmbedded(config.dataDir);
 }
 
@@ -151,12 +165,17 @@ async function openEmbedded(dataDir: string): Promise<Database> {
     const server = new PGLiteSocketServer({ db, path: socketPath, maxConnections: 64 });
     await server.start();
     const connection: ClientConfig = { host: dataDir, port: SOCKET_PORT, database: "postgres", user: "postgres" };
-    return makeDatabase(connection, true, async () => {
-      await server.stop();
-      await db.close();
-      fs.rmSync(socketPath, { force: true });
-      unlock();
-    });
+    return makeDatabase(
+      connection,
+      true,
+      async () => {
+        await server.stop();
+        await db.close();
+        fs.rmSync(socketPath, { force: true });
+        unlock();
+      },
+      `embedded (PGlite in ${path.join(dataDir, "pgdata")})`,
+    );
   } catch (err) {
     unlock();
     throw err;

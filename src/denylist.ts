@@ -6,8 +6,8 @@
  */
 import type { SharedStore } from "./store";
 
-const LOADED_KEY = "denylist:loaded";
-const sessionKey = (sessionId: string) => `denylist:session:${sessionId}`;
+export const DENYLIST_LOADED_KEY = "denylist:loaded";
+export const denylistKey = (sessionId: string) => `denylist:session:${sessionId}`;
 
 export class Denylist {
   private reloading: Promise<void> | null = null;
@@ -25,15 +25,23 @@ export class Denylist {
 
   /** Call after the durable revocation is committed. */
   async revoke(sessionIds: string[]): Promise<void> {
-    await this.store.mark(sessionIds.map(sessionKey), this.ttlSeconds);
+    await this.store.mark(sessionIds.map(denylistKey), this.ttlSeconds);
   }
 
   async isRevoked(sessionId: string): Promise<boolean> {
-    const [loaded, revoked] = await this.store.has([LOADED_KEY, sessionKey(sessionId)]);
+    const [loaded, revoked] = await this.store.has([DENYLIST_LOADED_KEY, denylistKey(sessionId)]);
+    return this.decide(sessionId, loaded, revoked);
+  }
+
+  /**
+   * Whether a session is revoked, given whether the store held the "loaded" marker and the
+   * session's key (read by the caller, with whatever else it reads in the same round trip).
+   */
+  async decide(sessionId: string, loaded: boolean, revoked: boolean): Promise<boolean> {
     if (revoked) return true;
     if (loaded) return false;
     await this.reload();
-    const [revokedNow] = await this.store.has([sessionKey(sessionId)]);
+    const [revokedNow] = await this.store.has([denylistKey(sessionId)]);
     return revokedNow;
   }
 
@@ -42,7 +50,7 @@ export class Denylist {
     if (!this.reloading) {
       this.reloading = (async () => {
         await this.revoke(await this.loadRevoked());
-        await this.store.mark([LOADED_KEY], 0);
+        await this.store.mark([DENYLIST_LOADED_KEY], 0);
       })().finally(() => {
         this.reloading = null;
       });

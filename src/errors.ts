@@ -3,7 +3,8 @@
  * compare against. Domain code throws these (or Moleculer's ValidationError); the gateway maps
  * infrastructure faults to 503 and anything unexpected to a generic 500.
  */
-import { Errors } from "moleculer";
+import { Errors, type Middleware } from "moleculer";
+import { RuleViolation } from "../lib/rule-violation";
 
 export const ERR_NO_TOKEN = "NO_TOKEN";
 export const ERR_INVALID_TOKEN = "INVALID_TOKEN";
@@ -75,7 +76,33 @@ export function validationError(fields: FieldError[]): Errors.ValidationError {
   return new Errors.ValidationError("Parameters validation error!", ERR_VALIDATION, fields);
 }
 
-const CLIENT_ERRORS = new Set(["UnauthorizedError", "ForbiddenError", "NotFoundError", "ConflictError", "RateLimitedError"]);
+/** A broken domain rule (lib/) as the client sees it: 422 naming the field; anything else unchanged. */
+export function asClientError(err: unknown): unknown {
+  return err instanceof RuleViolation ? validationError([{ field: err.field, type: err.rule, message: err.message }]) : err;
+}
+
+/** Maps what lib/ throws to client errors, for every action, in one place. */
+export const DomainErrorsMiddleware: Middleware = {
+  name: "DomainErrors",
+  localAction(handler: (ctx: unknown) => Promise<unknown>) {
+    return async function mapDomainErrors(ctx: unknown) {
+      try {
+        return await handler(ctx);
+      } catch (err) {
+        throw asClientError(err);
+      }
+    };
+  },
+} as Middleware;
+
+const CLIENT_ERRORS = new Set([
+  "UnauthorizedError",
+  "ForbiddenError",
+  "NotFoundError",
+  "ConflictError",
+  "RateLimitedError",
+  "UserRequiredError",
+]);
 
 /**
  * Errors cross the transporter as plain objects; Moleculer rebuilds only its own classes and

@@ -1,8 +1,15 @@
 /**
- * The domain events services record in the outbox (`<entity>.<past-tense>`), in one list so the
- * Kafka bridge publishes them all and consumers name the ones they want. Each payload type sits
- * with the service that records it.
+ * The domain events services record in the outbox (`<entity>.<past-tense>`) and their payloads,
+ * in one place, so the Kafka bridge publishes them all, consumers name the ones they want, and
+ * no service imports another's file to read what it sends. Every published payload also carries
+ * the envelope (`eventId`, `userId`, `occurredAt`: mixins/outbox.mixin.ts).
  */
+import type { LocalDate } from "../lib/dates";
+import type { StreakUnit, StreakView } from "../lib/progress";
+import type { User } from "./data/accounts";
+import type { Habit } from "./data/habits";
+import type { Checkin } from "./data/checkins";
+
 export const DOMAIN_EVENTS = [
   "user.registered",
   "habit.created",
@@ -18,3 +25,43 @@ export type DomainEvent = (typeof DOMAIN_EVENTS)[number];
 
 /** The events that make a notification. */
 export const NOTIFYING_EVENTS = ["user.registered", "streak.milestone", "reminder.due"] as const satisfies readonly DomainEvent[];
+
+/** `user.registered`, by auth. */
+export interface UserRegisteredEvent {
+  user: User;
+}
+
+/** `habit.created`, `habit.updated`, `habit.archived`, `habit.deleted`, by habits. */
+export interface HabitEvent {
+  habit: Habit;
+}
+
+/** `checkin.recorded` and `checkin.removed` (checkin null), by tracking, with the new streak. */
+export interface CheckinEvent {
+  habitId: string;
+  date: LocalDate;
+  checkin: Checkin | null;
+  streak: StreakView;
+}
+
+/** `streak.milestone`, by tracking: once per habit, milestone and run. */
+export interface MilestoneEvent {
+  habitId: string;
+  habitName: string;
+  milestone: number;
+  unit: StreakUnit;
+  runStart: LocalDate;
+  date: LocalDate;
+}
+
+/** `reminder.due`, by reminders. */
+export interface ReminderDueEvent {
+  habitId: string;
+  habitName: string;
+  /** The local date and time the reminder was set for. */
+  date: LocalDate;
+  time: string;
+  /** The current streak on that date, before any check-in that day. */
+  streak: number;
+  unit: StreakUnit;
+}

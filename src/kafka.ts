@@ -1,5 +1,5 @@
 /**
- * The one module that uses kafkajs (DESIGN.md §7: kafkajs is unmaintained, so a later switch
+ * The one module that uses kafkajs (docs/architecture.md, "Pitfalls": kafkajs is unmaintained, so a later switch
  * touches this file only). No Moleculer here: the Kafka bridge service talks to a `KafkaLink`.
  *
  * - Producer: idempotent, one request in flight (so retries cannot reorder a partition), every
@@ -8,6 +8,7 @@
  *   topics, offsets are committed by hand and only after the handler resolved (at-least-once).
  * - kafkajs's own logs go to the logger given, without message contents.
  */
+import { retryDelayMs } from "../lib/backoff";
 import { Kafka, Partitioners, logLevel, type Admin, type Consumer, type IHeaders, type LogEntry, type Producer } from "kafkajs";
 
 export interface OutgoingMessage {
@@ -171,8 +172,12 @@ export async function connectKafka(options: KafkaOptions): Promise<KafkaLink> {
           // partitions out of fetches, so the failed message is the next one handed over.
           const failed = (failures.get(slot) ?? 0) + 1;
           failures.set(slot, failed);
-          const base = Math.min(retryMaxMs, retryInitialMs * 2 ** (failed - 1));
-          const delay = Math.round(base * (0.8 + Math.random() * 0.4));
+          const delay = retryDelayMs(failed, {
+            baseMs: retryInitialMs,
+            maxMs: retryMaxMs,
+            jitter: 0.2,
+            maxAttempts: Number.POSITIVE_INFINITY,
+          });
           logger.warn(
             `Kafka ${groupId}: message ${topic}[${partition}]@${message.offset} failed (${(err as Error).message}); retrying in ${delay} ms`,
           );

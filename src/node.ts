@@ -1,7 +1,9 @@
 /**
- * Starts one node: validates the configuration, opens the database (embedded PGlite or
- * DATABASE_URL) and migrates it, connects the shared store, then starts a broker running the
- * services named by SERVICES. Used by bin/server.ts, the REPL and the tests.
+ * The composition root: starts one node. Validates the configuration, opens the database
+ * (embedded PGlite or DATABASE_URL) and migrates it, connects the shared store, builds the
+ * node's runtime, and starts a broker running the services named by SERVICES, each made by its
+ * factory with that runtime. Used by bin/server.ts, the REPL, the benchmarks and the tests; the
+ * only module that imports services/.
  */
 import { ServiceBroker, type ServiceSchema } from "moleculer";
 import { createBrokerOptions } from "../moleculer.config";
@@ -10,7 +12,9 @@ import { openDatabase, type Database } from "./database";
 import { migrate } from "./migrate";
 import { MemoryStore, RedisStore, type SharedStore } from "./store";
 import { resolveJwtSecret } from "./secrets";
-import { setRuntime } from "./runtime";
+import { Clock } from "./clock";
+import { routesOf, type RouteSpec } from "./routes";
+import type { Runtime } from "./runtime";
 import ApiService from "../services/api.service";
 import AuthService from "../services/auth.service";
 import HabitsService from "../services/habits.service";
@@ -19,43 +23,76 @@ import NotificationsService from "../services/notifications.service";
 import RemindersService from "../services/reminders.service";
 import KafkaBridgeService from "../services/kafka-bridge.service";
 
-const SCHEMAS: Record<ServiceName, ServiceSchema> = {
-  api: ApiService as unknown as ServiceSchema,
-  auth: AuthService as unknown as ServiceSchema,
-  habits: HabitsService as unknown as ServiceSchema,
-  tracking: TrackingService as unknown as ServiceSchema,
-  notifications: NotificationsService as unknown as ServiceSchema,
-  reminders: RemindersService as unknown as ServiceSchema,
-  "kafka-bridge": KafkaBridgeService as unknown as ServiceSchema,
+type Factory = (runtime: Runtime) => ServiceSchema;
+
+/** Every service but the gateway, which is made from the routes these declare. */
+const DOMAIN_SERVICES: Record<Exclude<ServiceName, "api">, Factory> = {
+  auth: AuthService as unknown as Factory,
+  habits: HabitsService as unknown as Factory,
+  tracking: TrackingService as unknown as Factory,
+  notifications: NotificationsService as unknown as Factory,
+  reminders: RemindersService as unknown as Factory,
+  "kafka-bridge": KafkaBridgeService as unknown as Factory,
 };
 
 /** Services that keep state in Postgres: a node running any of them opens the database. */
 const DATABASE_SERVICES: ServiceName[] = ["auth", "habits", "tracking", "notifications", "reminders", "kafka-bridge"];
 
+/**
+ * The REST routes every gateway serves, read off the action declarations of all services (also
+ * those this node does not run). Schemas only read their runtime when they run, so none is needed.
+ */
+export function apiRoutes(runtime: Runtime = {} as Runtime): RouteSpec[] {
+  return routesOf(Object.values(DOMAIN_SERVICES).map((factory) => factory(runtime)));
+}
+
 export interface HabitNode {
   broker: ServiceBroker;
   config: AppConfig;
+  runtime: Runtime;
+  /** The routes the gateway serves (on every node, whether it runs the gateway or not). */
+  routes: RouteSpec[];
   /** The gateway's listening port, when this node runs `api`. */
   port: number | null;
   stop(): Promise<void>;
 }
 
-export async function startNode(env: Record<string, string | undefined> = process.env): Promise<HabitNode> {
-  const config = loadConfig(env);
-  let database: Database | null = null;
-  let store: SharedStore | null = null;
-  try {
-    if (config.services.some((name) => DATABASE_SERVICES.includes(name))) {
-      database = await openDatabase(config);
-      await migrate(database.connection);
-    }
-    store = config.redisUrl
-      ? await RedisStore.connect(config.redisUrl, `habit-tracker:${config.namespace}:`)
-      : new MemoryStore();
-    setRuntime({ config, database, store, jwtSecret: resolveJwtSecret(config) });
+/**
+ * Parts a test may hand in instead of having the node make its own: several brokers in one
+ * process then share one database and store (what Postgres and Redis are to a real cluster),
+ * talking over Moleculer's in-memory `Fake` transporter.
+ */
+export interface NodeParts {
+  transporter?: string;
+  database?: Database;
+  store?: SharedStore;
+  clock?: Clock;
+}
 
-    const broker = new ServiceBroker(createBrokerOptions(config));
-    for (const name of config.services) broker.createService(SCHEMAS[name]);
+export async function startNode(env: Record<string, string | undefined> = process.env, parts: NodeParts = {}): Promise<HabitNode> {
+  const config = loadConfig(env);
+  if (parts.transporter) config.transporter = parts.transporter;
+  // Made first for its logger: what the node connects to, and each retry, is logged.
+  const broker = new ServiceBroker(createBrokerOptions(config));
+  const logger = broker.getLogger("node");
+  const log = (message: string) => logger.info(message);
+  let database: Database | null = parts.database ?? null;
+  let store: SharedStore | null = parts.store ?? null;
+  const owned = { database: !parts.database, store: !parts.store };
+  try {
+    if (!database && config.services.some((name) => DATABASE_SERVICES.includes(name))) {
+      database = await openDatabase(config, log);
+      const applied = await migrate(database.connection);
+      log(`Database ${database.describe()}: ${applied.length > 0 ? `applied migrations ${applied.join(", ")}` : "migrations up to date"}`);
+    }
+    store ??= config.redisUrl
+      ? await RedisStore.connect(config.redisUrl, `habit-tracker:${config.namespace}:`, 10_000, log)
+      : new MemoryStore();
+    const runtime: Runtime = { config, database, store, jwtSecret: resolveJwtSecret(config), clock: parts.clock ?? new Clock() };
+    const routes = apiRoutes(runtime);
+    for (const name of config.services) {
+      broker.createService(name === "api" ? (ApiService(runtime, routes) as unknown as ServiceSchema) : DOMAIN_SERVICES[name](runtime));
+    }
     await broker.start();
 
     const gateway = config.services.includes("api") ? broker.getLocalService("api") : null;
@@ -66,17 +103,18 @@ export async function startNode(env: Record<string, string | undefined> = proces
     return {
       broker,
       config,
+      runtime,
+      routes,
       port: address && typeof address === "object" ? address.port : null,
       async stop() {
         await broker.stop();
-        await openStore.close();
-        await openDb?.close();
-        setRuntime(null);
+        if (owned.store) await openStore.close();
+        if (owned.database) await openDb?.close();
       },
     };
   } catch (err) {
-    await store?.close().catch(() => undefined);
-    await database?.close().catch(() => undefined);
+    if (owned.store) await store?.close().catch(() => undefined);
+    if (owned.database) await database?.close().catch(() => undefined);
     throw err;
   }
 }

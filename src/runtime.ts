@@ -1,11 +1,12 @@
 /**
- * What this process was started with: the validated configuration and the shared parts every
- * service on this node uses (database, shared store, signing key). Set once by `startNode`
- * before any service is created, read by services and mixins.
+ * What a node's services are given to work with: the validated configuration and the parts they
+ * share (database, shared store, signing key, clock). Built by `startNode` and handed to each
+ * service factory, so several brokers with different runtimes can share one process.
  */
 import type { AppConfig } from "./config";
 import type { Database } from "./database";
 import type { SharedStore } from "./store";
+import type { Clock } from "./clock";
 
 export interface Runtime {
   config: AppConfig;
@@ -13,21 +14,10 @@ export interface Runtime {
   database: Database | null;
   store: SharedStore;
   jwtSecret: string;
+  clock: Clock;
 }
 
-let current: Runtime | null = null;
-
-export function setRuntime(runtime: Runtime | null): void {
-  current = runtime;
-}
-
-export function getRuntime(): Runtime {
-  if (!current) throw new Error("runtime not initialised: start the node with startNode()");
-  return current;
-}
-
-export function getDatabase() {
-  const { database } = getRuntime();
-  if (!database) throw new Error("this node was started without a database");
-  return database;
+export function requireDatabase(runtime: Runtime): Database {
+  if (!runtime.database) throw new Error("this node was started without a database");
+  return runtime.database;
 }

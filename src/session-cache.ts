@@ -5,7 +5,7 @@
  * Keeping it is safe: revocation is checked on every request by the denylist, and a session only
  * ever stops being valid by being revoked (deleting an account revokes its sessions).
  */
-export type ConfirmSession = (sessionId: string, userId: string) => Promise<boolean>;
+export type ConfirmSession<T> = (sessionId: string, userId: string) => Promise<T | null>;
 
 export interface SessionCacheOptions {
   /** How long a confirmation is kept. */
@@ -15,29 +15,33 @@ export interface SessionCacheOptions {
   clock?: () => number;
 }
 
-export class SessionCache {
-  private readonly confirmed = new Map<string, { userId: string; until: number }>();
-  private readonly pending = new Map<string, Promise<boolean>>();
+export class SessionCache<T> {
+  private readonly confirmed = new Map<string, { userId: string; facts: T; until: number }>();
+  private readonly pending = new Map<string, Promise<T | null>>();
   private readonly clock: () => number;
 
   constructor(
-    private readonly confirm: ConfirmSession,
+    private readonly ask: ConfirmSession<T>,
     private readonly options: SessionCacheOptions,
   ) {
     this.clock = options.clock ?? Date.now;
   }
 
-  /** Whether `sessionId` is a live session of `userId`; concurrent first checks share one call. */
-  async isLive(sessionId: string, userId: string): Promise<boolean> {
+  /** What was confirmed of `sessionId` for `userId`, while the confirmation lasts. */
+  cached(sessionId: string, userId: string): T | undefined {
     const entry = this.confirmed.get(sessionId);
-    if (entry && entry.until > this.clock()) return entry.userId === userId;
+    return entry && entry.until > this.clock() && entry.userId === userId ? entry.facts : undefined;
+  }
+
+  /** Asks `auth` (concurrent askers of one session share the call); null: no such live session. */
+  confirm(sessionId: string, userId: string): Promise<T | null> {
     const key = `${sessionId} ${userId}`;
     let check = this.pending.get(key);
     if (!check) {
-      check = this.confirm(sessionId, userId)
-        .then((live) => {
-          if (live) this.remember(sessionId, userId);
-          return live;
+      check = this.ask(sessionId, userId)
+        .then((facts) => {
+          if (facts !== null) this.remember(sessionId, userId, facts);
+          return facts;
         })
         .finally(() => this.pending.delete(key));
       this.pending.set(key, check);
@@ -45,12 +49,12 @@ export class SessionCache {
     return check;
   }
 
-  private remember(sessionId: string, userId: string): void {
+  private remember(sessionId: string, userId: string, facts: T): void {
     this.confirmed.delete(sessionId);
     if (this.confirmed.size >= this.options.maxEntries) {
       const oldest = this.confirmed.keys().next();
       if (!oldest.done) this.confirmed.delete(oldest.value);
     }
-    this.confirmed.set(sessionId, { userId, until: this.clock() + this.options.ttlMs });
+    this.confirmed.set(sessionId, { userId, facts, until: this.clock() + this.options.ttlMs });
   }
 }

@@ -18,6 +18,10 @@ export interface SharedStore {
   mark(keys: string[], ttlSeconds: number): Promise<void>;
   /** For each key, whether it is set. */
   has(keys: string[]): Promise<boolean[]>;
+  /** Text values by key (null where absent), in one round trip. */
+  get(keys: string[]): Promise<Array<string | null>>;
+  /** Sets a text value; `ttlSeconds` 0 keeps it until removed or flushed. */
+  set(key: string, value: string, ttlSeconds: number): Promise<void>;
   /** JSON documents by key (null where absent). */
   getJson<T>(keys: string[]): Promise<Array<T | null>>;
   /**
@@ -31,13 +35,14 @@ export interface SharedStore {
 }
 
 export class MemoryStore implements SharedStore {
-  private readonly entries = new Map<string, { value: number; expiresAt: number }>();
+  private readonly counters = new Map<string, { value: number; expiresAt: number }>();
+  private readonly values = new Map<string, { value: string; expiresAt: number }>();
   private readonly documents = new Map<string, { json: string; revision: number; expiresAt: number }>();
 
-  private live(key: string, now: number) {
-    const entry = this.entries.get(key);
+  private live<T extends { expiresAt: number }>(entries: Map<string, T>, key: string, now: number): T | undefined {
+    const entry = entries.get(key);
     if (entry && entry.expiresAt <= now) {
-      this.entries.delete(key);
+      entries.delete(key);
       return undefined;
     }
     return entry;
@@ -45,23 +50,30 @@ export class MemoryStore implements SharedStore {
 
   async hit(key: string, windowSeconds: number): Promise<WindowHit> {
     const now = Date.now();
-    let entry = this.live(key, now);
+    let entry = this.live(this.counters, key, now);
     if (!entry) {
       entry = { value: 0, expiresAt: now + windowSeconds * 1000 };
-      this.entries.set(key, entry);
+      this.counters.set(key, entry);
     }
     entry.value += 1;
     return { count: entry.value, resetMs: entry.expiresAt - now };
   }
 
   async mark(keys: string[], ttlSeconds: number): Promise<void> {
-    const expiresAt = ttlSeconds > 0 ? Date.now() + ttlSeconds * 1000 : Number.POSITIVE_INFINITY;
-    for (const key of keys) this.entries.set(key, { value: 1, expiresAt });
+    for (const key of keys) await this.set(key, "1", ttlSeconds);
   }
 
   async has(keys: string[]): Promise<boolean[]> {
+    return (await this.get(keys)).map((value) => value !== null);
+  }
+
+  async get(keys: string[]): Promise<Array<string | null>> {
     const now = Date.now();
-    return keys.map((key) => this.live(key, now) !== undefined);
+    return keys.map((key) => this.live(this.values, key, now)?.value ?? null);
+  }
+
+  async set(key: string, value: string, ttlSeconds: number): Promise<void> {
+    this.values.set(key, { value, expiresAt: ttlSeconds > 0 ? Date.now() + ttlSeconds * 1000 : Number.POSITIVE_INFINITY });
   }
 
   async getJson<T>(keys: string[]): Promise<Array<T | null>> {
@@ -82,7 +94,8 @@ export class MemoryStore implements SharedStore {
 
   async delete(keys: string[]): Promise<void> {
     for (const key of keys) {
-      this.entries.delete(key);
+      this.counters.delete(key);
+      this.values.delete(key);
       this.documents.delete(key);
     }
   }
@@ -90,7 +103,8 @@ export class MemoryStore implements SharedStore {
   async ping(): Promise<void> {}
 
   async close(): Promise<void> {
-    this.entries.clear();
+    this.counters.clear();
+    this.values.clear();
     this.documents.clear();
   }
 }
@@ -116,18 +130,34 @@ end
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
 return 1`;
 
+/** A Redis URL as the log may show it: no password. */
+function describeRedis(url: string): string {
+  const parsed = new URL(url);
+  return `${parsed.protocol}//${parsed.username ? `${parsed.username}@` : ""}${parsed.host}${parsed.pathname === "/" ? "" : parsed.pathname}`;
+}
+
 export class RedisStore implements SharedStore {
   private constructor(
     private readonly redis: Redis,
     private readonly prefix: string,
   ) {}
 
-  /** Connects and proves Redis answers before the node starts (fail fast, naming REDIS_URL). */
-  static async connect(url: string, prefix: string, timeoutMs = 10_000): Promise<RedisStore> {
+  /**
+   * Connects and proves Redis answers before the node starts (fail fast, naming REDIS_URL),
+   * saying where it connects and each retry.
+   */
+  static async connect(
+    url: string,
+    prefix: string,
+    timeoutMs = 10_000,
+    log: (message: string) => void = () => undefined,
+  ): Promise<RedisStore> {
     const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true });
     // Failures surface as rejected commands (and ioredis reconnects by itself); without a listener
     // ioredis would print every connection error to stderr, past the logger.
     redis.on("error", () => undefined);
+    const where = describeRedis(url);
+    log(`Connecting to Redis at ${where}`);
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       try {
@@ -135,21 +165,17 @@ export class RedisStore implements SharedStore {
         await redis.ping();
         return new RedisStore(redis, prefix);
       } catch (err) {
-        if (Date.now() > deadline) {
-          redis.disconnect();
-          throw new Error(`REDIS_URL: cannot reach Redis (${(err as Error).message})`);
-        }
         redis.disconnect();
-        await new Promise((resolve) => setTimeout(resolve, 500));
+        const left = Math.ceil((deadline - Date.now()) / 1000);
+        if (left <= 0) throw new Error(`REDIS_URL: cannot reach Redis at ${where} (${(err as Error).message})`, { cause: err });
+        log(`Redis at ${where} is not reachable yet (${(err as Error).message}); trying again for ${left} s`);
+        await new Promise((resolve) => setTimeout(resolve, 1000));
       }
     }
   }
 
   async hit(key: string, windowSeconds: number): Promise<WindowHit> {
-    const [count, ttl] = (await this.redis.eval(HIT_SCRIPT, 1, this.prefix + key, windowSeconds * 1000)) as [
-      number,
-      number,
-    ];
+    const [count, ttl] = (await this.redis.eval(HIT_SCRIPT, 1, this.prefix + key, windowSeconds * 1000)) as [number, number];
     return { count, resetMs: ttl };
   }
 
@@ -166,15 +192,21 @@ export class RedisStore implements SharedStore {
   }
 
   async has(keys: string[]): Promise<boolean[]> {
+    return (await this.get(keys)).map((value) => value !== null);
+  }
+
+  async get(keys: string[]): Promise<Array<string | null>> {
     if (keys.length === 0) return [];
-    const values = await this.redis.mget(keys.map((key) => this.prefix + key));
-    return values.map((value) => value !== null);
+    return this.redis.mget(keys.map((key) => this.prefix + key));
+  }
+
+  async set(key: string, value: string, ttlSeconds: number): Promise<void> {
+    if (ttlSeconds > 0) await this.redis.set(this.prefix + key, value, "EX", ttlSeconds);
+    else await this.redis.set(this.prefix + key, value);
   }
 
   async getJson<T>(keys: string[]): Promise<Array<T | null>> {
-    if (keys.length === 0) return [];
-    const values = await this.redis.mget(keys.map((key) => this.prefix + key));
-    return values.map((value) => (value === null ? null : (JSON.parse(value) as T)));
+    return (await this.get(keys)).map((value) => (value === null ? null : (JSON.parse(value) as T)));
   }
 
   async putJsonIfNewer(key: string, value: { revision: number }, ttlSeconds: number): Promise<boolean> {

@@ -4,7 +4,6 @@
  * restored, and no response may be a 5xx (a suite expecting one clears `api.statuses`).
  */
 import { startNode, type HabitNode } from "../../src/node";
-import { setClock } from "../../src/clock";
 import { Api } from "./http";
 import { suiteEnv, type Env, type SuiteEnv } from "./env";
 
@@ -13,6 +12,10 @@ export interface NodeSuite {
   readonly api: Api;
   /** Registers a fresh account and returns its access token. */
   newUser(timezone?: string): Promise<string>;
+  /** Pins the node's clock (`null`: the real time again). */
+  setClock(next: (() => Date) | null): void;
+  /** A query on the node's database, in either mode. */
+  query<T extends object>(sql: string, params?: unknown[]): Promise<T[]>;
 }
 
 /** `overrides` may be computed when the suite starts (e.g. a free port). */
@@ -28,7 +31,7 @@ export function nodeSuite(overrides: Env | (() => Promise<Env>) = {}): NodeSuite
   });
 
   afterAll(async () => {
-    setClock(null);
+    state.node?.runtime.clock.set(null);
     await state.node?.stop();
     await suite?.cleanup();
   });
@@ -49,6 +52,13 @@ export function nodeSuite(overrides: Env | (() => Promise<Env>) = {}): NodeSuite
       const reply = await state.api.post("/auth/register", { email, password: "correct horse battery", timezone });
       expect(reply.status).toBe(201);
       return reply.body.accessToken as string;
+    },
+    setClock(next) {
+      state.node.runtime.clock.set(next);
+    },
+    query<T extends object>(sql: string, params: unknown[] = []) {
+      if (!state.node.runtime.database) throw new Error("this node has no database");
+      return state.node.runtime.database.query<T>(sql, params);
     },
   };
 }

@@ -1,10 +1,11 @@
 /**
- * A valid request for every route of src/routes.ts, made against a user's own fresh data: the
+ * A valid request for every route (read off the actions, src/routes.ts), made against a user's own fresh data: the
  * authorization matrix sends each with every kind of token, and the fuzz suite mutates them.
  * A route missing here fails `sampleFor`, so a new route cannot slip past either suite.
  */
 import { randomUUID } from "node:crypto";
-import { API_ROUTES, type RouteSpec } from "../../src/routes";
+import type { RouteSpec } from "../../src/routes";
+import { apiRoutes } from "../../src/node";
 import { addDays } from "../../lib/dates";
 import type { Api } from "./http";
 
@@ -65,7 +66,11 @@ const SAMPLES: Record<string, Prepare> = {
   "POST /auth/logout": async () => ({ path: "/auth/logout", body: {}, ok: [204] }),
   "POST /auth/logout-all": async () => ({ path: "/auth/logout-all", body: {}, ok: [204] }),
   "GET /me": async () => ({ path: "/me", ok: [200] }),
-  "PATCH /me": async () => ({ path: "/me", body: { displayName: "Sample", timezone: "Europe/Berlin", webhookUrl: "https://hooks.example.com/me" }, ok: [200] }),
+  "PATCH /me": async () => ({
+    path: "/me",
+    body: { displayName: "Sample", timezone: "Europe/Berlin", webhookUrl: "https://hooks.example.com/me" },
+    ok: [200],
+  }),
   "GET /me/webhook": async () => ({ path: "/me/webhook", ok: [200] }),
   "POST /me/webhook/rotate-secret": async ({ api, owner }) => {
     await api.patch("/me", { webhookUrl: "https://hooks.example.com/sample" }, owner.token);
@@ -112,13 +117,27 @@ const SAMPLES: Record<string, Prepare> = {
     await context.api.request("PUT", `/habits/${id}/checkins/${context.today}`, { body: {}, token: context.owner.token });
     return { path: `/habits/${id}/checkins/${context.today}`, ok: [204] };
   },
-  "GET /habits/:id/checkins": async (context) => ({ path: `/habits/${await newHabit(context)}/checkins?from=${addDays(context.today, -7)}&to=${context.today}`, ok: [200] }),
-  "POST /habits/:id/checkins": async (context) => ({ path: `/habits/${await newHabit(context)}/checkins`, body: { date: context.today, status: "skipped" }, ok: [201] }),
+  "GET /habits/:id/checkins": async (context) => ({
+    path: `/habits/${await newHabit(context)}/checkins?from=${addDays(context.today, -7)}&to=${context.today}`,
+    ok: [200],
+  }),
+  "POST /habits/:id/checkins": async (context) => ({
+    path: `/habits/${await newHabit(context)}/checkins`,
+    body: { date: context.today, status: "skipped" },
+    ok: [201],
+  }),
   "GET /habits/:id/streak": async (context) => ({ path: `/habits/${await newHabit(context)}/streak`, ok: [200] }),
-  "GET /habits/:id/stats": async (context) => ({ path: `/habits/${await newHabit(context)}/stats?from=${addDays(context.today, -7)}`, ok: [200] }),
+  "GET /habits/:id/stats": async (context) => ({
+    path: `/habits/${await newHabit(context)}/stats?from=${addDays(context.today, -7)}`,
+    ok: [200],
+  }),
   "GET /today": async () => ({ path: "/today", ok: [200] }),
   "GET /notifications": async () => ({ path: "/notifications?limit=5", ok: [200] }),
-  "POST /notifications/:id/read": async (context) => ({ path: `/notifications/${await ownNotification(context)}/read`, body: {}, ok: [204] }),
+  "POST /notifications/:id/read": async (context) => ({
+    path: `/notifications/${await ownNotification(context)}/read`,
+    body: {},
+    ok: [204],
+  }),
   "GET /admin/dead-letters": async () => ({ path: "/admin/dead-letters?limit=10", ok: [200] }),
   "POST /admin/dead-letters/retry": async () => ({ path: "/admin/dead-letters/retry", body: {}, ok: [200] }),
   "POST /admin/dead-letters/:id/retry": async () => ({ path: "/admin/dead-letters/999999999/retry", body: {}, ok: [404] }),
@@ -132,5 +151,5 @@ export function sampleFor(route: RouteSpec): Prepare {
   return prepare;
 }
 
-/** Every route, for table-driven tests. */
-export const ROUTES = API_ROUTES;
+/** Every route, for table-driven tests: the table the gateway builds from the action declarations. */
+export const ROUTES = apiRoutes();

@@ -153,7 +153,11 @@ describe(`auth flow (${MODE} mode)`, () => {
     const received: string[] = [];
     const probe = await node.broker.createService({
       name: `probe${Date.now()}`,
-      events: { "user.registered"(ctx: { params: { user: { email: string } } }) { received.push(ctx.params.user.email); } },
+      events: {
+        "user.registered"(ctx: { params: { user: { email: string } } }) {
+          received.push(ctx.params.user.email);
+        },
+      },
     });
     const session = await register();
     const deadline = Date.now() + 10_000;
@@ -189,11 +193,14 @@ describe(`token forgery (${MODE} mode)`, () => {
   });
 
   it.each([
-    ["alg none", () => {
-      const header = Buffer.from(JSON.stringify({ alg: "none", typ: "JWT" })).toString("base64url");
-      const body = Buffer.from(JSON.stringify(claims)).toString("base64url");
-      return `${header}.${body}.`;
-    }],
+    [
+      "alg none",
+      () => {
+        const header = Buffer.from(JSON.stringify({ alg: "none", typ: "JWT" })).toString("base64url");
+        const body = Buffer.from(JSON.stringify(claims)).toString("base64url");
+        return `${header}.${body}.`;
+      },
+    ],
     ["another key", () => resign(claims, "another-secret-another-secret-1234")],
     ["another issuer", () => resign({ ...claims, iss: "someone-else" }, process.env.NEVER ?? "x".repeat(40))],
     ["expired", () => resign({ ...claims, iat: 1_000_000, exp: 1_000_900 }, "x".repeat(40))],
@@ -206,8 +213,7 @@ describe(`token forgery (${MODE} mode)`, () => {
 
   it("rejects tokens with our key but the wrong issuer, audience, expiry or claims", async () => {
     // The real key, read from the running node, so only the claim under test is wrong.
-    const { getRuntime } = await import("../../src/runtime");
-    const key = getRuntime().jwtSecret;
+    const key = node.runtime.jwtSecret;
     const base = { role: "user", sid: claims.sid };
     const options = { subject: claims.sub, issuer: TOKEN_ISSUER, audience: TOKEN_AUDIENCE, expiresIn: 60, jwtid: "j" };
     const good = resign(base, key, options);
@@ -215,7 +221,12 @@ describe(`token forgery (${MODE} mode)`, () => {
     const forged = [
       resign(base, key, { ...options, issuer: "evil" }),
       resign(base, key, { ...options, audience: "other-api" }),
-      resign({ ...base, exp: Math.floor(Date.now() / 1000) - 60 }, key, { subject: claims.sub, issuer: TOKEN_ISSUER, audience: TOKEN_AUDIENCE, jwtid: "j" }),
+      resign({ ...base, exp: Math.floor(Date.now() / 1000) - 60 }, key, {
+        subject: claims.sub,
+        issuer: TOKEN_ISSUER,
+        audience: TOKEN_AUDIENCE,
+        jwtid: "j",
+      }),
       resign({ role: "user" }, key, options),
       jwt.sign(base, key, { ...options, algorithm: "HS512" }),
     ];
@@ -247,9 +258,7 @@ describe(`bad input (${MODE} mode)`, () => {
 
   it("concurrent registrations of one email create one account", async () => {
     const email = uniqueEmail();
-    const replies = await Promise.all(
-      Array.from({ length: 5 }, () => api.post("/auth/register", { email, password })),
-    );
+    const replies = await Promise.all(Array.from({ length: 5 }, () => api.post("/auth/register", { email, password })));
     expect(replies.map((reply) => reply.status).sort()).toEqual([201, 409, 409, 409, 409]);
   });
 

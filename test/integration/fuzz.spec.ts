@@ -12,7 +12,6 @@
 import http from "node:http";
 import { Client } from "pg";
 import fc from "fast-check";
-import { getRuntime } from "../../src/runtime";
 import { addDays } from "../../lib/dates";
 import { takesBody, type HttpMethod, type RouteSpec } from "../../src/routes";
 import { MODE, clusterMode } from "../helpers/env";
@@ -31,27 +30,96 @@ const DOCUMENTED = new Set([200, 201, 204, 400, 401, 403, 404, 408, 409, 413, 41
 // ---------------------------------------------------------------- what a request is made of
 
 const FIELD_NAMES = [
-  "email", "password", "displayName", "timezone", "webhookUrl", "refreshToken", "name", "description", "color", "schedule",
-  "target", "reminders", "startDate", "archived", "position", "status", "value", "note", "date", "from", "to", "limit",
-  "before", "id", "type", "days", "n", "times", "unit",
+  "email",
+  "password",
+  "displayName",
+  "timezone",
+  "webhookUrl",
+  "refreshToken",
+  "name",
+  "description",
+  "color",
+  "schedule",
+  "target",
+  "reminders",
+  "startDate",
+  "archived",
+  "position",
+  "status",
+  "value",
+  "note",
+  "date",
+  "from",
+  "to",
+  "limit",
+  "before",
+  "id",
+  "type",
+  "days",
+  "n",
+  "times",
+  "unit",
 ];
 const PROTOTYPE_KEYS = ["__proto__", "constructor", "prototype"];
 
 const loneSurrogate = fc.integer({ min: 0xd800, max: 0xdfff }).map((unit) => String.fromCharCode(unit));
-const control = fc.integer({ min: 0, max: 0x9f }).filter((code) => code < 0x20 || code >= 0x7f).map((code) => String.fromCharCode(code));
+const control = fc
+  .integer({ min: 0, max: 0x9f })
+  .filter((code) => code < 0x20 || code >= 0x7f)
+  .map((code) => String.fromCharCode(code));
 const hostileText = fc.oneof(
   { weight: 3, arbitrary: fc.string({ maxLength: 12 }) },
   { weight: 2, arbitrary: fc.string({ unit: "binary", maxLength: 12 }) },
-  { weight: 2, arbitrary: fc.string({ unit: fc.oneof(fc.constantFrom("a", "é", "🍵", "\t", "\n"), loneSurrogate, control), maxLength: 8 }) },
+  {
+    weight: 2,
+    arbitrary: fc.string({ unit: fc.oneof(fc.constantFrom("a", "é", "🍵", "\t", "\n"), loneSurrogate, control), maxLength: 8 }),
+  },
   {
     weight: 3,
     arbitrary: fc.constantFrom(
-      "", " ", "null", "true", "0", "-1", "1e309", "NaN", "2026-02-30", "2026-13-01", "0000-01-01", "1899-12-31", "9999-12-31",
-      "2026-12-01T00:00Z", "2026-02-30T10:00Z", "2026-12-01T00:00-23:59", "00000000-0000-0000-0000-000000000000",
-      "not-a-uuid", "a@b.co", "UPPER@EXAMPLE.COM", "Europe/Berlin", "Mars/Olympus", "#ffffff", "http://127.0.0.1/",
-      "https://example.com/hook", "file:///etc/passwd", "javascript:alert(1)", "08:00", "24:00", "done", "skipped",
-      "../../etc/passwd", "%00", "' OR 1=1 --", "${jndi:ldap://x}", "<script>alert(1)</script>", "\u0000", "\ud800",
-      "\u202e", "\ufeff", "𝄞".repeat(60), "x".repeat(1001), "y".repeat(5000),
+      "",
+      " ",
+      "null",
+      "true",
+      "0",
+      "-1",
+      "1e309",
+      "NaN",
+      "2026-02-30",
+      "2026-13-01",
+      "0000-01-01",
+      "1899-12-31",
+      "9999-12-31",
+      "2026-12-01T00:00Z",
+      "2026-02-30T10:00Z",
+      "2026-12-01T00:00-23:59",
+      "00000000-0000-0000-0000-000000000000",
+      "not-a-uuid",
+      "a@b.co",
+      "UPPER@EXAMPLE.COM",
+      "Europe/Berlin",
+      "Mars/Olympus",
+      "#ffffff",
+      "http://127.0.0.1/",
+      "https://example.com/hook",
+      "file:///etc/passwd",
+      "javascript:alert(1)",
+      "08:00",
+      "24:00",
+      "done",
+      "skipped",
+      "../../etc/passwd",
+      "%00",
+      "' OR 1=1 --",
+      "${jndi:ldap://x}",
+      "<script>alert(1)</script>",
+      "\u0000",
+      "\ud800",
+      "\u202e",
+      "\ufeff",
+      "𝄞".repeat(60),
+      "x".repeat(1001),
+      "y".repeat(5000),
     ),
   },
 );
@@ -61,7 +129,11 @@ const hostileNumber = fc.oneof(
   fc.constantFrom(0, -0, -1, 0.5, 1e9, 1e9 + 1, 1e21, Number.MAX_SAFE_INTEGER + 2, Number.MIN_VALUE, 365, 366, 500, 1_000_000),
 );
 const hostileScalar = fc.oneof(hostileText, hostileNumber, fc.boolean(), fc.constant(null));
-const hostileKey = fc.oneof({ weight: 6, arbitrary: fc.constantFrom(...FIELD_NAMES) }, { weight: 2, arbitrary: fc.constantFrom(...PROTOTYPE_KEYS) }, { weight: 2, arbitrary: hostileText });
+const hostileKey = fc.oneof(
+  { weight: 6, arbitrary: fc.constantFrom(...FIELD_NAMES) },
+  { weight: 2, arbitrary: fc.constantFrom(...PROTOTYPE_KEYS) },
+  { weight: 2, arbitrary: hostileText },
+);
 
 /** A JSON value, nested a few levels, its keys drawn mostly from real field names. */
 const { value: hostileValue } = fc.letrec<{ value: unknown }>((tie) => ({
@@ -91,7 +163,11 @@ type BodyPlan =
   | { kind: "huge" };
 
 /** What replaces a valid field: null and wrong types most often, then anything. */
-const replacement = fc.oneof({ weight: 3, arbitrary: fc.constant(null) }, { weight: 4, arbitrary: hostileScalar }, { weight: 2, arbitrary: hostileValue });
+const replacement = fc.oneof(
+  { weight: 3, arbitrary: fc.constant(null) },
+  { weight: 4, arbitrary: hostileScalar },
+  { weight: 2, arbitrary: hostileValue },
+);
 
 const bodyPlan: fc.Arbitrary<BodyPlan> = fc.oneof(
   { weight: 1, arbitrary: fc.constant<BodyPlan>({ kind: "none" }) },
@@ -100,7 +176,10 @@ const bodyPlan: fc.Arbitrary<BodyPlan> = fc.oneof(
     weight: 12,
     arbitrary: fc
       .record({
-        change: fc.oneof({ weight: 4, arbitrary: fc.constant("replace" as const) }, { weight: 1, arbitrary: fc.constantFrom("remove" as const, "add" as const, "proto" as const) }),
+        change: fc.oneof(
+          { weight: 4, arbitrary: fc.constant("replace" as const) },
+          { weight: 1, arbitrary: fc.constantFrom("remove" as const, "add" as const, "proto" as const) },
+        ),
         index: fc.nat(),
         key: hostileKey,
         value: replacement,
@@ -122,27 +201,50 @@ const queryPlan: fc.Arbitrary<QueryPlan> = fc.oneof(
     weight: 2,
     arbitrary: fc
       .record({
-        pairs: fc.array(fc.tuple(fc.oneof(hostileKey, fc.constantFrom("a[b]", "x[]", "archived[]", "limit[0]", "from[__proto__]")), hostileText), { minLength: 1, maxLength: 4 }),
+        pairs: fc.array(
+          fc.tuple(fc.oneof(hostileKey, fc.constantFrom("a[b]", "x[]", "archived[]", "limit[0]", "from[__proto__]")), hostileText),
+          { minLength: 1, maxLength: 4 },
+        ),
         withSample: fc.boolean(),
       })
       .map<QueryPlan>(({ pairs, withSample }) => ({ kind: "pairs", pairs, withSample })),
   },
 );
 
-type PathPlan = { kind: "own" } | { kind: "other" } | { kind: "uuid"; uuid: string } | { kind: "text"; text: string } | { kind: "raw"; raw: string } | { kind: "offset"; days: number };
+type PathPlan =
+  | { kind: "own" }
+  | { kind: "other" }
+  | { kind: "uuid"; uuid: string }
+  | { kind: "text"; text: string }
+  | { kind: "raw"; raw: string }
+  | { kind: "offset"; days: number };
 const pathPlan: fc.Arbitrary<PathPlan> = fc.oneof(
   { weight: 5, arbitrary: fc.constant<PathPlan>({ kind: "own" }) },
   { weight: 2, arbitrary: fc.constant<PathPlan>({ kind: "other" }) },
   { weight: 1, arbitrary: fc.uuid().map<PathPlan>((uuid) => ({ kind: "uuid", uuid })) },
   { weight: 2, arbitrary: hostileText.map<PathPlan>((text) => ({ kind: "text", text })) },
-  { weight: 1, arbitrary: fc.constantFrom("%", "%E0%A4%A", "%zz", "%00", "%2F", "..", "%2e%2e", "%C0%AF", "a%20b", "%FF%FE").map<PathPlan>((raw) => ({ kind: "raw", raw })) },
+  {
+    weight: 1,
+    arbitrary: fc
+      .constantFrom("%", "%E0%A4%A", "%zz", "%00", "%2F", "..", "%2e%2e", "%C0%AF", "a%20b", "%FF%FE")
+      .map<PathPlan>((raw) => ({ kind: "raw", raw })),
+  },
   { weight: 2, arbitrary: fc.integer({ min: -40, max: 3 }).map<PathPlan>((days) => ({ kind: "offset", days })) },
 );
 
 const CONTENT_TYPES = [
-  "application/json", "application/json; charset=utf-8", "application/json; charset=utf-16", "application/json; charset=latin1",
-  "text/plain", "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "application/vnd.api+json", "",
-  "application/jsonx", "*/*", "application/json, text/plain",
+  "application/json",
+  "application/json; charset=utf-8",
+  "application/json; charset=utf-16",
+  "application/json; charset=latin1",
+  "text/plain",
+  "application/x-www-form-urlencoded",
+  "multipart/form-data; boundary=x",
+  "application/vnd.api+json",
+  "",
+  "application/jsonx",
+  "*/*",
+  "application/json, text/plain",
 ];
 const ENCODINGS = ["gzip", "deflate", "br", "identity", "gzip, br", "x-garbage"];
 const METHODS: Array<HttpMethod | "HEAD" | "OPTIONS"> = ["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"];
@@ -164,14 +266,25 @@ const requestPlan: fc.Arbitrary<RequestPlan> = fc.record({
   misroute: fc.oneof(
     { weight: 12, arbitrary: fc.constant({ kind: "none" as const }) },
     { weight: 1, arbitrary: fc.constantFrom(...METHODS).map((method) => ({ kind: "method" as const, method })) },
-    { weight: 1, arbitrary: fc.constantFrom("/x", "/", "//", "/../me", "/%2e%2e", "/extra/segments").map((suffix) => ({ kind: "path" as const, suffix })) },
+    {
+      weight: 1,
+      arbitrary: fc
+        .constantFrom("/x", "/", "//", "/../me", "/%2e%2e", "/extra/segments")
+        .map((suffix) => ({ kind: "path" as const, suffix })),
+    },
   ),
   params: fc.record({ id: pathPlan, date: pathPlan }),
   query: queryPlan,
   body: bodyPlan,
-  contentType: fc.oneof({ weight: 10, arbitrary: fc.constant("application/json") }, { weight: 3, arbitrary: fc.constantFrom(...CONTENT_TYPES) }),
+  contentType: fc.oneof(
+    { weight: 10, arbitrary: fc.constant("application/json") },
+    { weight: 3, arbitrary: fc.constantFrom(...CONTENT_TYPES) },
+  ),
   encoding: fc.oneof({ weight: 12, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.constantFrom(...ENCODINGS) }),
-  token: fc.oneof({ weight: 12, arbitrary: fc.constant("owner" as const) }, { weight: 1, arbitrary: fc.constantFrom("none" as const, "garbage" as const, "other" as const) }),
+  token: fc.oneof(
+    { weight: 12, arbitrary: fc.constant("owner" as const) },
+    { weight: 1, arbitrary: fc.constantFrom("none" as const, "garbage" as const, "other" as const) },
+  ),
 });
 
 // ---------------------------------------------------------------- turning a plan into bytes
@@ -179,7 +292,11 @@ const requestPlan: fc.Arbitrary<RequestPlan> = fc.record({
 /** Percent-encodes every byte outside the unreserved set (lone surrogates become U+FFFD's bytes). */
 function encodeComponent(text: string): string {
   return [...Buffer.from(text, "utf8")]
-    .map((byte) => (/[A-Za-z0-9\-._~]/.test(String.fromCharCode(byte)) ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`))
+    .map((byte) =>
+      /[A-Za-z0-9\-._~]/.test(String.fromCharCode(byte))
+        ? String.fromCharCode(byte)
+        : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`,
+    )
     .join("");
 }
 
@@ -246,7 +363,9 @@ function bodyBytes(plan: BodyPlan, sample: Sample): Buffer | null {
     case "bytes":
       return Buffer.from(plan.bytes);
     case "deep":
-      return Buffer.from(`{"${Object.keys(sample.body ?? { name: 1 })[0] ?? "name"}":${"[".repeat(plan.levels)}${"]".repeat(plan.levels)}}`);
+      return Buffer.from(
+        `{"${Object.keys(sample.body ?? { name: 1 })[0] ?? "name"}":${"[".repeat(plan.levels)}${"]".repeat(plan.levels)}}`,
+      );
     case "huge":
       return Buffer.from(JSON.stringify({ ...(sample.body ?? {}), note: "z".repeat(70_000) }));
   }
@@ -264,7 +383,7 @@ function queryString(plan: QueryPlan, samplePath: string): string {
 function mutatedQuery(samplePath: string, plan: Extract<BodyPlan, { kind: "mutated" }>): string {
   const params = new URLSearchParams(samplePath.includes("?") ? samplePath.slice(samplePath.indexOf("?") + 1) : "");
   const fields = Object.fromEntries(params);
-  const text = typeof plan.value === "string" ? plan.value : JSON.stringify(plan.value) ?? "";
+  const text = typeof plan.value === "string" ? plan.value : (JSON.stringify(plan.value) ?? "");
   return Object.entries(mutated(fields, { ...plan, value: text }) as Record<string, unknown>)
     .map(([key, value]) => `${encodeComponent(key)}=${encodeComponent(typeof value === "string" ? value : JSON.stringify(value))}`)
     .join("&");
@@ -278,7 +397,9 @@ interface Sent {
 }
 
 function buildRequest(plan: RequestPlan, sample: Sample, fixture: Fixture, pick: number): Sent {
-  let path = plan.route.path.replace(/:(\w+)/g, (_match, name: string) => pathValue(plan.params[name as "id" | "date"], name, plan.route, fixture, pick));
+  let path = plan.route.path.replace(/:(\w+)/g, (_match, name: string) =>
+    pathValue(plan.params[name as "id" | "date"], name, plan.route, fixture, pick),
+  );
   if (plan.misroute.kind === "path") path += plan.misroute.suffix;
   const method = plan.misroute.kind === "method" ? plan.misroute.method : plan.route.method;
   // A route without a body gets its fields from the query string: a body mutation acts on that instead.
@@ -291,7 +412,9 @@ function buildRequest(plan: RequestPlan, sample: Sample, fixture: Fixture, pick:
     if (plan.contentType) headers["content-type"] = plan.contentType;
   }
   if (plan.encoding) headers["content-encoding"] = plan.encoding;
-  const token = { owner: fixture.owner.token, other: fixture.other.token, garbage: "eyJhbGciOiJIUzI1NiJ9.e30.garbage", none: null }[plan.token];
+  const token = { owner: fixture.owner.token, other: fixture.other.token, garbage: "eyJhbGciOiJIUzI1NiJ9.e30.garbage", none: null }[
+    plan.token
+  ];
   if (token) headers.authorization = `Bearer ${token}`;
   return { method, path: `/api/v1${path}${query ? `?${query}` : ""}`, headers, body };
 }
@@ -300,12 +423,21 @@ const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
 
 function send(port: number, request: Sent): Promise<{ status: number; contentType: string; text: string }> {
   return new Promise((resolve, reject) => {
-    const outgoing = http.request({ host: "127.0.0.1", port, agent, method: request.method, path: request.path, headers: request.headers }, (response) => {
-      const chunks: Buffer[] = [];
-      response.on("data", (chunk: Buffer) => chunks.push(chunk));
-      response.on("end", () => resolve({ status: response.statusCode ?? 0, contentType: String(response.headers["content-type"] ?? ""), text: Buffer.concat(chunks).toString("utf8") }));
-      response.on("error", reject);
-    });
+    const outgoing = http.request(
+      { host: "127.0.0.1", port, agent, method: request.method, path: request.path, headers: request.headers },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on("data", (chunk: Buffer) => chunks.push(chunk));
+        response.on("end", () =>
+          resolve({
+            status: response.statusCode ?? 0,
+            contentType: String(response.headers["content-type"] ?? ""),
+            text: Buffer.concat(chunks).toString("utf8"),
+          }),
+        );
+        response.on("error", reject);
+      },
+    );
     outgoing.on("error", reject);
     outgoing.end(request.body ?? undefined);
   });
@@ -342,7 +474,11 @@ async function expectStoredAsSent(route: RouteSpec, request: Sent, replyText: st
   const token = fixture.owner.token;
   const reply = replyText ? JSON.parse(replyText) : null;
   const texts = (fields: string[], trimmed: string[] = []) =>
-    Object.fromEntries(fields.filter((field) => typeof sent[field] === "string").map((field) => [field, trimmed.includes(field) ? (sent[field] as string).trim() : sent[field]]));
+    Object.fromEntries(
+      fields
+        .filter((field) => typeof sent[field] === "string")
+        .map((field) => [field, trimmed.includes(field) ? (sent[field] as string).trim() : sent[field]]),
+    );
   let stored: Record<string, unknown> | undefined;
   let expected: Record<string, unknown> = {};
   if (route.action === "habits.create" || route.action === "habits.update") {
@@ -358,7 +494,8 @@ async function expectStoredAsSent(route: RouteSpec, request: Sent, replyText: st
     stored = (await suite.api.get(`/habits/${reply.habitId}/checkins?from=${reply.date}&to=${reply.date}`, token)).body[0];
     expected = texts(["note"]);
   }
-  if (stored && Object.keys(expected).length > 0) expect({ route: route.action, stored: pick(stored, Object.keys(expected)) }).toEqual({ route: route.action, stored: expected });
+  if (stored && Object.keys(expected).length > 0)
+    expect({ route: route.action, stored: pick(stored, Object.keys(expected)) }).toEqual({ route: route.action, stored: expected });
 }
 
 function pick(record: Record<string, unknown>, keys: string[]): Record<string, unknown> {
@@ -374,7 +511,9 @@ let cluster: Client | null = null;
 async function topUpHabits(): Promise<void> {
   const context = { api: suite.api, owner: fixture.owner, today: fixture.today };
   while (fixture.ownHabits.length < 3) {
-    fixture.ownHabits.push(await newHabit(context, fixture.ownHabits.length % 2 === 0 ? {} : { target: { type: "at_least", value: 2, unit: "km" } }));
+    fixture.ownHabits.push(
+      await newHabit(context, fixture.ownHabits.length % 2 === 0 ? {} : { target: { type: "at_least", value: 2, unit: "km" } }),
+    );
   }
 }
 
@@ -391,7 +530,8 @@ beforeAll(async () => {
   fixture = { owner, other, today, ownHabits: [], otherHabit: "", ownNotification: "" };
   await topUpHabits();
   fixture.otherHabit = await newHabit({ api: suite.api, owner: other, today });
-  for (const offset of [1, 2, 3]) await suite.api.request("PUT", `/habits/${fixture.ownHabits[0]}/checkins/${addDays(today, -offset)}`, { body: {}, token: owner.token });
+  for (const offset of [1, 2, 3])
+    await suite.api.request("PUT", `/habits/${fixture.ownHabits[0]}/checkins/${addDays(today, -offset)}`, { body: {}, token: owner.token });
   const deadline = Date.now() + 15_000;
   while (!fixture.ownNotification && Date.now() < deadline) {
     fixture.ownNotification = (await suite.api.get("/notifications", owner.token)).body[0]?.id ?? "";
@@ -405,7 +545,7 @@ beforeAll(async () => {
     await cluster.connect();
     fingerprint = async () => (await cluster!.query<{ fingerprint: string }>(FINGERPRINT_SQL, [startedAt])).rows[0].fingerprint;
   } else {
-    fingerprint = async () => (await getRuntime().database!.query<{ fingerprint: string }>(FINGERPRINT_SQL, [startedAt]))[0].fingerprint;
+    fingerprint = async () => (await suite.query<{ fingerprint: string }>(FINGERPRINT_SQL, [startedAt]))[0].fingerprint;
   }
 });
 
@@ -416,8 +556,7 @@ afterAll(async () => {
 
 describe(`hostile input at every route (${MODE} mode)`, () => {
   it(`${RUNS} seeded requests: never a 5xx, always a documented status, and a rejected request changes nothing`, async () => {
-    // eslint-disable-next-line no-console
-    console.log(`fuzz seed ${SEED} (${MODE} mode, ${RUNS} requests): replay with FUZZ_SEED=${SEED}`);
+    process.stdout.write(`fuzz seed ${SEED} (${MODE} mode, ${RUNS} requests): replay with FUZZ_SEED=${SEED}\n`);
     const port = suite.node.port as number;
     // One sample per route, made before the first fingerprint (making one writes); a plan takes
     // its body and query from it, and everything else from the plan.
@@ -433,10 +572,19 @@ describe(`hostile input at every route (${MODE} mode)`, () => {
         counts.total++;
         statuses.set(reply.status, (statuses.get(reply.status) ?? 0) + 1);
         const context = `${request.method} ${request.path} ${JSON.stringify(request.headers)} body=${request.body?.toString("utf8").slice(0, 300)}`;
-        expect({ context, status: reply.status, documented: DOCUMENTED.has(reply.status) }).toEqual({ context, status: reply.status, documented: true });
+        expect({ context, status: reply.status, documented: DOCUMENTED.has(reply.status) }).toEqual({
+          context,
+          status: reply.status,
+          documented: true,
+        });
         if (reply.status >= 400 && request.method !== "HEAD") {
           expect(reply.contentType).toContain("application/json");
-          expect(JSON.parse(reply.text)).toMatchObject({ name: expect.any(String), message: expect.any(String), code: reply.status, type: expect.any(String) });
+          expect(JSON.parse(reply.text)).toMatchObject({
+            name: expect.any(String),
+            message: expect.any(String),
+            code: reply.status,
+            type: expect.any(String),
+          });
         }
         const after = await fingerprint();
         if (reply.status >= 400) {
@@ -452,7 +600,9 @@ describe(`hostile input at every route (${MODE} mode)`, () => {
           if (plan.route.action === "auth.logout" || plan.route.action === "auth.logoutAll") await freshOwnerToken();
           if (plan.route.action === "habits.remove") {
             fixture.ownHabits = (await suite.api.get("/habits", fixture.owner.token)).body.map((habit: { id: string }) => habit.id);
-            const archived = (await suite.api.get("/habits?archived=true", fixture.owner.token)).body.map((habit: { id: string }) => habit.id);
+            const archived = (await suite.api.get("/habits?archived=true", fixture.owner.token)).body.map(
+              (habit: { id: string }) => habit.id,
+            );
             fixture.ownHabits.push(...archived);
             await topUpHabits();
           }
@@ -461,9 +611,11 @@ describe(`hostile input at every route (${MODE} mode)`, () => {
       }),
       { numRuns: RUNS, seed: SEED, endOnFailure: true },
     );
-    // eslint-disable-next-line no-console
-    console.log(
-      `fuzz ${MODE}: ${counts.total} requests, ${counts.accepted} accepted, ${counts.rejected} rejected; by status: ${[...statuses].sort(([a], [b]) => a - b).map(([status, n]) => `${status}×${n}`).join(" ")}`,
+    process.stdout.write(
+      `fuzz ${MODE}: ${counts.total} requests, ${counts.accepted} accepted, ${counts.rejected} rejected; by status: ${[...statuses]
+        .sort(([a], [b]) => a - b)
+        .map(([status, n]) => `${status}×${n}`)
+        .join(" ")}\n`,
     );
     expect(counts.total).toBe(RUNS);
     // The plans reach past validation too: a good share is accepted.

@@ -1,12 +1,10 @@
 /**
- * The habits contract over HTTP (DESIGN.md §3 "Habits"), in the current mode: create with
+ * The habits contract over HTTP (docs/contract.md, "Habits"), in the current mode: create with
  * defaults and every schedule/target type, list by position and archive state, reorder
  * without gaps, delete, validation, ownership (404 for another user's habit), and one
  * outbox event per change, published once.
  */
 import type { Context } from "moleculer";
-import { getRuntime } from "../../src/runtime";
-import { setClock } from "../../src/clock";
 import type { Api } from "../helpers/http";
 import { MODE } from "../helpers/env";
 import { nodeSuite } from "../helpers/node-suite";
@@ -31,7 +29,7 @@ beforeAll(async () => {
 });
 
 function outboxRows(habitId: string) {
-  return getRuntime().database!.query<{ event: string; event_id: string; published_at: Date | null }>(
+  return suite.query<{ event: string; event_id: string; published_at: Date | null }>(
     "SELECT event, event_id, published_at FROM outbox WHERE payload->'habit'->>'id' = $1 ORDER BY id",
     [habitId],
   );
@@ -50,10 +48,10 @@ async function until<T>(probe: () => Promise<T | undefined> | T | undefined, tim
 describe(`habits (${MODE} mode)`, () => {
   it("creates a habit with the documented defaults; startDate is today in the user's zone", async () => {
     // 2026-11-21 23:30 in UTC is already 2026-11-22 in Kiritimati (UTC+14).
-    setClock(() => new Date("2026-11-21T23:30:00Z"));
+    suite.setClock(() => new Date("2026-11-21T23:30:00Z"));
     const token = await newUser("Pacific/Kiritimati");
     const reply = await api.post("/habits", { name: "  Read  " }, token);
-    setClock(null);
+    suite.setClock(null);
     expect(reply.status).toBe(201);
     expect(reply.headers.get("location")).toBe(`/api/v1/habits/${reply.body.id}`);
     expect(reply.body).toEqual({
@@ -81,7 +79,11 @@ describe(`habits (${MODE} mode)`, () => {
       { schedule: { type: "times_per_week", times: 3 }, target: { type: "boolean" } },
     ];
     for (const variant of variants) {
-      const reply = await api.post("/habits", { name: "x", color: "#A0b1C2", reminders: ["21:00", "07:30"], startDate: "2026-01-01", ...variant }, token);
+      const reply = await api.post(
+        "/habits",
+        { name: "x", color: "#A0b1C2", reminders: ["21:00", "07:30"], startDate: "2026-01-01", ...variant },
+        token,
+      );
       expect(reply.status).toBe(201);
       expect(reply.body.target).toEqual(variant.target);
       expect(reply.body.reminders).toEqual(["07:30", "21:00"]);
@@ -99,7 +101,9 @@ describe(`habits (${MODE} mode)`, () => {
     const ids: string[] = [];
     for (const name of ["a", "b", "c", "d"]) ids.push((await api.post("/habits", { name }, token)).body.id);
     const names = async (archived = false) =>
-      (await api.get(`/habits?archived=${archived}`, token)).body.map((habit: { name: string; position: number }) => `${habit.position}${habit.name}`);
+      (await api.get(`/habits?archived=${archived}`, token)).body.map(
+        (habit: { name: string; position: number }) => `${habit.position}${habit.name}`,
+      );
     expect(await names()).toEqual(["0a", "1b", "2c", "3d"]);
 
     expect((await api.patch(`/habits/${ids[3]}`, { position: 0 }, token)).body.position).toBe(0);

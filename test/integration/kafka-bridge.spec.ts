@@ -5,10 +5,11 @@
  * handler's offset stays uncommitted until a retry succeeds, and how check-ins requested by other
  * systems are validated. The same against a real broker: test/integration/kafka-real.spec.ts.
  */
+// jest.mock is hoisted above the imports, so the double is loaded with require.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
 jest.mock("kafkajs", () => require("../helpers/kafkajs-double"));
 
 import type { Service } from "moleculer";
-import { setClock } from "../../src/clock";
 import NotificationsService from "../../services/notifications.service";
 import { kafkaDouble, type DoubleMessage } from "../helpers/kafkajs-double";
 import { MODE } from "../helpers/env";
@@ -30,7 +31,7 @@ const DEAD_LETTERS = "habit-tracker.checkin.requested.dead-letter";
 
 const suite = nodeSuite({ KAFKA_BROKERS: "kafka-double:9092" });
 
-beforeAll(() => setClock(() => NOW));
+beforeAll(() => suite.setClock(() => NOW));
 
 /** A fresh user: token and id. */
 async function newUser(): Promise<{ token: string; id: string }> {
@@ -57,11 +58,19 @@ function published(topic: string, userId: string, count = 1): Promise<DoubleMess
 const parse = (message: DoubleMessage) => JSON.parse(message.value as string) as Record<string, any>;
 const commitsOf = (groupId: string, message: Pick<DoubleMessage, "topic" | "partition" | "offset">) =>
   kafkaDouble.commits.filter(
-    (commit) => commit.groupId === groupId && commit.topic === message.topic && commit.partition === message.partition && commit.offset === String(Number(message.offset) + 1),
+    (commit) =>
+      commit.groupId === groupId &&
+      commit.topic === message.topic &&
+      commit.partition === message.partition &&
+      commit.offset === String(Number(message.offset) + 1),
   ).length;
 const deliveriesOf = (groupId: string, message: Pick<DoubleMessage, "topic" | "partition" | "offset">) =>
   kafkaDouble.deliveries.filter(
-    (delivery) => delivery.groupId === groupId && delivery.topic === message.topic && delivery.partition === message.partition && delivery.offset === message.offset,
+    (delivery) =>
+      delivery.groupId === groupId &&
+      delivery.topic === message.topic &&
+      delivery.partition === message.partition &&
+      delivery.offset === message.offset,
   ).length;
 
 async function notificationsOf(token: string): Promise<Array<{ type: string; title: string }>> {
@@ -73,15 +82,27 @@ async function notificationsOf(token: string): Promise<Array<{ type: string; tit
 describe(`Kafka bridge: publishing (${MODE} mode)`, () => {
   it("starts one idempotent, acks-all producer and the three consumer groups (kafkajs test double)", () => {
     expect(kafkaDouble.clients[0]).toMatchObject({ clientId: `habit-tracker-${suite.node.config.nodeId}`, brokers: ["kafka-double:9092"] });
-    expect(kafkaDouble.producers.map((producer) => producer.config)).toEqual([expect.objectContaining({ idempotent: true, maxInFlightRequests: 1 })]);
+    expect(kafkaDouble.producers.map((producer) => producer.config)).toEqual([
+      expect.objectContaining({ idempotent: true, maxInFlightRequests: 1 }),
+    ]);
     const groups = Object.fromEntries(kafkaDouble.consumers.map((consumer) => [consumer.groupId, consumer]));
     expect(Object.keys(groups).sort()).toEqual([INGEST_GROUP, NOTIFICATIONS_GROUP, STREAK_GROUP]);
-    expect(groups[NOTIFICATIONS_GROUP].subscriptions.sort()).toEqual(["habit-tracker.reminder.due", "habit-tracker.streak.milestone", "habit-tracker.user.registered"]);
-    expect(groups[STREAK_GROUP].subscriptions.sort()).toEqual(["habit-tracker.checkin.recorded", "habit-tracker.checkin.removed", "habit-tracker.habit.updated"]);
+    expect(groups[NOTIFICATIONS_GROUP].subscriptions.sort()).toEqual([
+      "habit-tracker.reminder.due",
+      "habit-tracker.streak.milestone",
+      "habit-tracker.user.registered",
+    ]);
+    expect(groups[STREAK_GROUP].subscriptions.sort()).toEqual([
+      "habit-tracker.checkin.recorded",
+      "habit-tracker.checkin.removed",
+      "habit-tracker.habit.updated",
+    ]);
     expect(groups[INGEST_GROUP].subscriptions).toEqual([REQUESTS]);
     for (const consumer of kafkaDouble.consumers) expect(consumer.runConfig).toMatchObject({ autoCommit: false });
     // Every topic exists up front, the dead-letter topic included.
-    expect(kafkaDouble.createdTopics).toEqual(expect.arrayContaining(["habit-tracker.user.registered", "habit-tracker.habit.deleted", REQUESTS, DEAD_LETTERS]));
+    expect(kafkaDouble.createdTopics).toEqual(
+      expect.arrayContaining(["habit-tracker.user.registered", "habit-tracker.habit.deleted", REQUESTS, DEAD_LETTERS]),
+    );
   });
 
   it("publishes user.registered and checkin.recorded to habit-tracker.<event>, keyed by the user id, with the event payload (kafkajs test double)", async () => {
@@ -147,7 +168,8 @@ describe(`Kafka bridge: notifications and the streak cache through consumer grou
       await kafkaDouble.settle();
     }
     // ... and 10 copies of it produced again (as by a producer retrying).
-    for (let i = 0; i < 10; i++) kafkaDouble.deliver(registered.topic, { key: registered.key, value: registered.value, headers: registered.headers });
+    for (let i = 0; i < 10; i++)
+      kafkaDouble.deliver(registered.topic, { key: registered.key, value: registered.value, headers: registered.headers });
     await kafkaDouble.settle();
 
     expect(deliveriesOf(NOTIFICATIONS_GROUP, registered)).toBe(11);
@@ -199,7 +221,10 @@ describe(`Kafka bridge: check-ins requested by other systems (${MODE} mode)`, ()
   const request = (value: unknown, key: string | null = null) =>
     kafkaDouble.deliver(REQUESTS, { key, value: typeof value === "string" ? value : JSON.stringify(value) });
 
-  async function checkins(token: string, habitId: string): Promise<Array<{ date: string; status: string; value: number | null; note: string | null }>> {
+  async function checkins(
+    token: string,
+    habitId: string,
+  ): Promise<Array<{ date: string; status: string; value: number | null; note: string | null }>> {
     const reply = await suite.api.get(`/habits/${habitId}/checkins?from=${START}&to=${TODAY}`, token);
     expect(reply.status).toBe(200);
     return reply.body;
@@ -219,7 +244,9 @@ describe(`Kafka bridge: check-ins requested by other systems (${MODE} mode)`, ()
       expect.objectContaining({ date: "2026-11-19", status: "skipped", value: null, note: "travel" }),
       expect.objectContaining({ date: TODAY, status: "done", value: null, note: null }),
     ]);
-    expect(await checkins(user.token, numericId)).toEqual([expect.objectContaining({ date: TODAY, status: "done", value: 9, completed: true })]);
+    expect(await checkins(user.token, numericId)).toEqual([
+      expect.objectContaining({ date: TODAY, status: "done", value: 9, completed: true }),
+    ]);
     for (const message of sent) expect(commitsOf(INGEST_GROUP, { topic: REQUESTS, ...message })).toBe(1);
     expect(kafkaDouble.messages(DEAD_LETTERS).filter((m) => m.key === user.id)).toEqual([]);
     // Recorded like any check-in: its event goes out.
@@ -253,17 +280,26 @@ describe(`Kafka bridge: check-ins requested by other systems (${MODE} mode)`, ()
       ["missing userId", { habitId, date: TODAY }, /userId.*required/],
       ["habitId not a UUID", { userId: user.id, habitId: "42" }, /habitId.*UUID/],
     ];
-    const sent = cases.map(([name, value]) => ({ name, value: typeof value === "string" ? value : JSON.stringify(value), ...request(value, `bad-${user.id}`) }));
+    const sent = cases.map(([name, value]) => ({
+      name,
+      value: typeof value === "string" ? value : JSON.stringify(value),
+      ...request(value, `bad-${user.id}`),
+    }));
     await kafkaDouble.settle();
 
     const deadLetters = kafkaDouble.messages(DEAD_LETTERS).filter((message) => message.key === `bad-${user.id}`);
     expect(deadLetters).toHaveLength(cases.length);
     for (const [i, message] of sent.entries()) {
-      const dead = deadLetters.find((letter) => letter.headers["source-offset"] === message.offset && letter.headers["source-partition"] === String(message.partition));
+      const dead = deadLetters.find(
+        (letter) => letter.headers["source-offset"] === message.offset && letter.headers["source-partition"] === String(message.partition),
+      );
       expect({ case: message.name, found: Boolean(dead) }).toEqual({ case: message.name, found: true });
       expect(dead?.value).toBe(message.value);
       expect(dead?.headers["source-topic"]).toBe(REQUESTS);
-      expect({ case: message.name, reason: dead?.headers.reason }).toEqual({ case: message.name, reason: expect.stringMatching(cases[i][2]) });
+      expect({ case: message.name, reason: dead?.headers.reason }).toEqual({
+        case: message.name,
+        reason: expect.stringMatching(cases[i][2]),
+      });
       expect(commitsOf(INGEST_GROUP, { topic: REQUESTS, ...message })).toBe(1);
     }
     expect(await checkins(user.token, habitId)).toEqual([]);
@@ -284,14 +320,18 @@ describe(`Kafka bridge: a failing handler (${MODE} mode)`, () => {
       // notifications.consume fails (no such service: retryable), again and again.
       await waitFor("retries", async () => (deliveriesOf(NOTIFICATIONS_GROUP, registered) >= 3 ? true : undefined));
       expect(commitsOf(NOTIFICATIONS_GROUP, registered)).toBe(0);
-      expect(kafkaDouble.committedOffset(NOTIFICATIONS_GROUP, registered.topic, registered.partition)).not.toBe(String(Number(registered.offset) + 1));
+      expect(kafkaDouble.committedOffset(NOTIFICATIONS_GROUP, registered.topic, registered.partition)).not.toBe(
+        String(Number(registered.offset) + 1),
+      );
     } finally {
-      broker.createService(NotificationsService);
+      broker.createService(NotificationsService(suite.node.runtime) as unknown as import("moleculer").ServiceSchema);
     }
     await broker.waitForServices(["notifications"]);
     await kafkaDouble.settle(30_000);
     expect(commitsOf(NOTIFICATIONS_GROUP, registered)).toBe(1);
-    expect(kafkaDouble.committedOffset(NOTIFICATIONS_GROUP, registered.topic, registered.partition)).toBe(String(Number(registered.offset) + 1));
+    expect(kafkaDouble.committedOffset(NOTIFICATIONS_GROUP, registered.topic, registered.partition)).toBe(
+      String(Number(registered.offset) + 1),
+    );
     expect((await notificationsOf(user.token)).map((n) => n.type)).toEqual(["welcome"]);
   });
 });

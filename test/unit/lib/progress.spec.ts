@@ -1,5 +1,5 @@
 /**
- * Worked examples of DESIGN.md §4, one rule each, with fixed dates ("today" is pinned).
+ * Worked examples of docs/contract.md ("Domain rules"), one rule each, with fixed dates ("today" is pinned).
  * Random histories against a reference live in progress.property.spec.ts.
  */
 import { addDays } from "../../../lib/dates";
@@ -36,18 +36,30 @@ describe("day streaks", () => {
   });
 
   it("is 0 when the latest decided day was missed", () => {
-    expect(computeProgress(habit({ startDate: daysAgo(2), checkins: [done(daysAgo(2))] }))).toMatchObject({ current: 0, longest: 1, currentRunStart: null });
+    expect(computeProgress(habit({ startDate: daysAgo(2), checkins: [done(daysAgo(2))] }))).toMatchObject({
+      current: 0,
+      longest: 1,
+      currentRunStart: null,
+    });
   });
 
   it("ignores check-ins on unscheduled days for streaks but shows them", () => {
     // Mon/Wed/Fri; a check-in on Thursday 2026-11-19.
-    const history = habit({ schedule: { type: "weekdays", days: [1, 3, 5] }, startDate: "2026-11-16", checkins: [done("2026-11-16"), done("2026-11-18"), done("2026-11-19"), done("2026-11-20")] });
+    const history = habit({
+      schedule: { type: "weekdays", days: [1, 3, 5] },
+      startDate: "2026-11-16",
+      checkins: [done("2026-11-16"), done("2026-11-18"), done("2026-11-19"), done("2026-11-20")],
+    });
     expect(computeProgress(history)).toMatchObject({ current: 3, longest: 3 });
     expect(dayStatuses(history, "2026-11-19", "2026-11-21").map((d) => d.status)).toEqual(["done", "done", "not_due"]);
   });
 
   it("schedules every_n_days from the start date", () => {
-    const history = habit({ schedule: { type: "every_n_days", n: 3 }, startDate: daysAgo(9), checkins: [done(daysAgo(9)), done(daysAgo(6))] });
+    const history = habit({
+      schedule: { type: "every_n_days", n: 3 },
+      startDate: daysAgo(9),
+      checkins: [done(daysAgo(9)), done(daysAgo(6))],
+    });
     // Scheduled: 9, 6, 3 days ago and today. Three days ago was missed.
     expect(computeProgress(history)).toMatchObject({ current: 0, longest: 2 });
     expect(isDueToday(history)).toBe(true);
@@ -78,9 +90,13 @@ describe("week streaks (times_per_week)", () => {
     // Start on Friday 2026-10-30: that week has one completion (transparent).
     const checkins = [
       done("2026-10-30"),
-      done("2026-11-02"), done("2026-11-04"), // met
-      done("2026-11-09"), skipped("2026-11-10"), // excused: 1 done + 1 skipped ≥ 2
-      done("2026-11-16"), done("2026-11-17"), done("2026-11-21"), // the current week, already met
+      done("2026-11-02"),
+      done("2026-11-04"), // met
+      done("2026-11-09"),
+      skipped("2026-11-10"), // excused: 1 done + 1 skipped ≥ 2
+      done("2026-11-16"),
+      done("2026-11-17"),
+      done("2026-11-21"), // the current week, already met
     ];
     const history = habit({ schedule, startDate: "2026-10-30", checkins });
     // The transparent start week belongs to the run (it does not break it), so the run starts there.

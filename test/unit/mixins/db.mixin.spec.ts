@@ -1,13 +1,11 @@
 /**
  * DbMixin: moleculer-db's generic CRUD actions are switched off, and the adapter reads the
- * runtime's database options only when it connects. No real database is used.
+ * node's database options only when it connects (through the function it was given, which the
+ * schema's deep clone keeps). No real database is used.
  */
 import { ServiceBroker, type Service } from "moleculer";
 import type { Options as SequelizeOptions } from "sequelize";
 import { DbMixin } from "../../../mixins/db.mixin";
-import { setRuntime } from "../../../src/runtime";
-import { loadConfig } from "../../../src/config";
-import { MemoryStore } from "../../../src/store";
 import type { Database } from "../../../src/database";
 
 const CRUD_ACTIONS = ["find", "count", "list", "create", "insert", "get", "update", "remove"];
@@ -17,10 +15,10 @@ interface TestAdapter {
   disconnect(): Promise<void>;
 }
 
-function widgetsSchema() {
+function widgetsSchema(database: () => Database) {
   return {
     name: "widgets",
-    mixins: [DbMixin({ model: { name: "widget", define: {} }, poolMax: 3 })],
+    mixins: [DbMixin({ table: "widgets", database, poolMax: 3 })],
     actions: {
       ping() {
         return "pong";
@@ -29,18 +27,21 @@ function widgetsSchema() {
   };
 }
 
+const noDatabase = (): Database => {
+  throw new Error("no database yet");
+};
+
 describe("DbMixin", () => {
   let broker: ServiceBroker;
 
   afterEach(async () => {
     await broker?.stop();
-    setRuntime(null);
   });
 
   describe("actions", () => {
     it("should expose none of moleculer-db's CRUD actions, only the service's own", async () => {
       broker = new ServiceBroker({ logger: false });
-      const service = broker.createService(widgetsSchema()) as Service & { adapter: TestAdapter };
+      const service = broker.createService(widgetsSchema(noDatabase)) as Service & { adapter: TestAdapter };
       // No database here: the started() hook connects, so the connection is stubbed.
       service.adapter.connect = jest.fn(async () => undefined);
       service.adapter.disconnect = jest.fn(async () => undefined);
@@ -55,35 +56,33 @@ describe("DbMixin", () => {
   });
 
   describe("adapter.connect", () => {
-    it("should read the runtime's database options when it connects, not before", async () => {
+    it("should read the node's database options when it connects, not before", async () => {
       broker = new ServiceBroker({ logger: false });
-      // Defining the service must not need the runtime (it is set later by startNode).
-      setRuntime(null);
-      const service = broker.createService(widgetsSchema()) as Service & { adapter: TestAdapter };
+      let current: Database | null = null;
+      // Defining the service must not need the database (startNode opens it later).
+      const service = broker.createService(widgetsSchema(() => current ?? noDatabase())) as Service & { adapter: TestAdapter };
 
-      const sequelizeOptions = jest.fn(
-        (poolMax = 10): SequelizeOptions & { noSync: true } => ({
-          dialect: "postgres",
-          host: "127.0.0.1",
-          port: 1,
-          database: "nowhere",
-          username: "nobody",
-          logging: false,
-          pool: { max: poolMax, min: 0, acquire: 2000, idle: 1000 },
-          dialectOptions: { connectionTimeoutMillis: 2000 },
-          noSync: true,
-        }),
-      );
-      const database: Database = {
+      const sequelizeOptions = jest.fn((poolMax = 10): SequelizeOptions & { noSync: true } => ({
+        dialect: "postgres",
+        host: "127.0.0.1",
+        port: 1,
+        database: "nowhere",
+        username: "nobody",
+        logging: false,
+        pool: { max: poolMax, min: 0, acquire: 2000, idle: 1000 },
+        dialectOptions: { connectionTimeoutMillis: 2000 },
+        noSync: true,
+      }));
+      current = {
         connection: { host: "127.0.0.1", port: 1 },
         embedded: false,
+        describe: () => "postgres://nobody@127.0.0.1:1/nowhere",
         shared: null,
         query: async () => [],
         sequelizeOptions,
         ping: async () => undefined,
         close: async () => undefined,
       };
-      setRuntime({ config: loadConfig({}), database, store: new MemoryStore(), jwtSecret: "x".repeat(32) });
       expect(sequelizeOptions).not.toHaveBeenCalled();
 
       await expect(service.adapter.connect()).rejects.toBeInstanceOf(Error);
@@ -92,11 +91,10 @@ describe("DbMixin", () => {
       await service.adapter.disconnect();
     });
 
-    it("should fail to connect, naming the missing runtime, when none is set", async () => {
+    it("should fail to connect, saying why, when the node has no database", async () => {
       broker = new ServiceBroker({ logger: false });
-      const service = broker.createService(widgetsSchema()) as Service & { adapter: TestAdapter };
-      setRuntime(null);
-      expect(() => service.adapter.connect()).toThrow(/runtime not initialised/);
+      const service = broker.createService(widgetsSchema(noDatabase)) as Service & { adapter: TestAdapter };
+      expect(() => service.adapter.connect()).toThrow(/no database yet/);
     });
   });
 });
