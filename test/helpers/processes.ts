@@ -50,7 +50,9 @@ export class NodeProcess {
 
   async stop(): Promise<void> {
     if (this.child.exitCode === null) this.child.kill("SIGTERM");
-    await Promise.race([this.exited, new Promise((resolve) => setTimeout(resolve, 15_000))]);
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.exited, new Promise((resolve) => (timer = setTimeout(resolve, 15_000)))]);
+    clearTimeout(timer);
     await this.kill();
   }
 }

@@ -10,7 +10,7 @@ import { nodeSuite } from "../helpers/node-suite";
 import { waitFor } from "../helpers/processes";
 import { addDays } from "../../lib/dates";
 import { DELIVERY_HEADER, SIGNATURE_HEADER, TIMESTAMP_HEADER, verifyWebhook } from "../../lib/webhook-signature";
-import type { DeadLetter, Notification } from "../../services/notifications.service";
+import type { DeadLetter, Notification } from "../../src/data/notifications";
 
 jest.setTimeout(60_000);
 
@@ -102,7 +102,9 @@ async function reachMilestone(token: string): Promise<void> {
   const today = new Date().toISOString().slice(0, 10);
   const habit = await suite.api.post("/habits", { name: "Stretch <daily>", startDate: addDays(today, -6) }, token);
   for (let i = -6; i <= 0; i++) {
-    expect((await suite.api.request("PUT", `/habits/${habit.body.id}/checkins/${addDays(today, i)}`, { body: {}, token })).status).toBe(201);
+    expect((await suite.api.request("PUT", `/habits/${habit.body.id}/checkins/${addDays(today, i)}`, { body: {}, token })).status).toBe(
+      201,
+    );
   }
 }
 
@@ -122,6 +124,17 @@ async function withWebhook(token: string, url: string): Promise<string> {
 }
 
 /** A new user whose webhook is a receiver answering `statuses()`, with a 7-day milestone on its way. */
+/**
+ * Waits until the delivery to `target` is sent: from then on no worker attempts it again, so the
+ * receiver's hits are final.
+ */
+function deliveredTo(target: string): Promise<true> {
+  return waitFor(`the delivery to ${target} marked sent`, async () => {
+    const rows = await suite.query<{ state: string }>("SELECT state FROM deliveries WHERE target = $1", [target]);
+    return rows.length > 0 && rows.every((row) => row.state === "sent") ? true : undefined;
+  });
+}
+
 async function milestoneToReceiver(statuses: () => number) {
   const token = await suite.newUser();
   let secret = "";
@@ -154,7 +167,9 @@ describe("delivery channels", () => {
       expect(decoded).toContain(notification.body.split("\n")[0]);
     }
     const milestoneTitle = notes.find((n) => n.type === "milestone")!.title;
-    const milestone = decodeQuotedPrintable(mine.find((mail) => decodeQuotedPrintable(mail.raw).includes(`Subject: ${milestoneTitle}`))!.raw);
+    const milestone = decodeQuotedPrintable(
+      mine.find((mail) => decodeQuotedPrintable(mail.raw).includes(`Subject: ${milestoneTitle}`))!.raw,
+    );
     // The habit's name is escaped in the HTML part, verbatim in the text part.
     expect(milestone).toContain("Stretch &lt;daily&gt;");
     expect(milestone).toContain("Stretch <daily>");
@@ -162,8 +177,7 @@ describe("delivery channels", () => {
 
   it("a real webhook receiver gets a signed JSON POST it can verify", async () => {
     const { token, hook } = await milestoneToReceiver(() => 200);
-    await waitFor("webhook", async () => (hook.hits.length >= 1 ? true : undefined));
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await deliveredTo(hook.url);
     expect(hook.hits).toHaveLength(1);
     const [hit] = hook.hits;
     expect(hit.verified).toBe(true);
@@ -178,8 +192,7 @@ describe("delivery channels", () => {
   it("a receiver failing 3 times then answering 200 gets the notification exactly once", async () => {
     let calls = 0;
     const { hook } = await milestoneToReceiver(() => (++calls <= 3 ? 503 : 200));
-    await waitFor("a successful webhook", async () => (hook.hits.some((hit) => hit.status === 200) ? true : undefined));
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await deliveredTo(hook.url);
     expect(hook.hits.map((hit) => hit.status)).toEqual([503, 503, 503, 200]);
     expect(new Set(hook.hits.map((hit) => JSON.parse(hit.body).id)).size).toBe(1);
     await hook.close();
@@ -210,8 +223,7 @@ describe("delivery channels", () => {
     const retried = await suite.api.post(`/admin/dead-letters/${dead.id}/retry`, undefined, admin);
     expect(retried.status).toBe(200);
     expect(retried.body).toEqual({ retried: 1 });
-    await waitFor("the retried delivery", async () => (hook.hits.some((hit) => hit.status === 200) ? true : undefined));
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await deliveredTo(hook.url);
     expect(hook.hits.filter((hit) => hit.status === 200)).toHaveLength(1);
     const remaining = (await suite.api.get<DeadLetter[]>("/admin/dead-letters", admin)).body;
     expect(remaining.find((letter) => letter.id === dead.id)).toBeUndefined();
@@ -231,8 +243,7 @@ describe("delivery channels", () => {
     healthy = true;
     const result = await broker.call<{ retried: number }, object>("notifications.retryDeadLetters", {});
     expect(result.retried).toBeGreaterThanOrEqual(1);
-    await waitFor("the retried delivery", async () => (hook.hits.some((hit) => hit.status === 200) ? true : undefined));
-    await new Promise((resolve) => setTimeout(resolve, 500));
+    await deliveredTo(hook.url);
     expect(hook.hits.filter((hit) => hit.status === 200)).toHaveLength(1);
     await hook.close();
   });
@@ -251,6 +262,13 @@ describe("delivery channels", () => {
       expect((await suite.api.patch("/me", { webhookUrl }, token)).status).toBe(422);
     }
     // The public user shape is unchanged: no secret in it.
-    expect(Object.keys((await suite.api.get("/me", token)).body).sort()).toEqual(["createdAt", "displayName", "email", "id", "role", "timezone"]);
+    expect(Object.keys((await suite.api.get("/me", token)).body).sort()).toEqual([
+      "createdAt",
+      "displayName",
+      "email",
+      "id",
+      "role",
+      "timezone",
+    ]);
   });
 });

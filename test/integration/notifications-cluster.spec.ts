@@ -26,12 +26,34 @@ describeCluster("notifications and reminders across node processes (real Redis a
   };
 
   const newUser = async (timezone = "UTC") => {
-    const reply = await api.post("/auth/register", { email: `c${Date.now()}-${counter++}@example.com`, password: "correct horse battery", timezone });
+    const reply = await api.post("/auth/register", {
+      email: `c${Date.now()}-${counter++}@example.com`,
+      password: "correct horse battery",
+      timezone,
+    });
     expect(reply.status).toBe(201);
     return { token: reply.body.accessToken as string, id: reply.body.user.id as string };
   };
 
   const count = async (sql: string, params: unknown[] = []) => Number((await db.query<{ n: string }>(sql, params)).rows[0].n);
+
+  /**
+   * Waits until the notifications consumer has handled every published event and holds no lease:
+   * from then on nothing hands those events over again, so what they made is final.
+   */
+  const consumerCaughtUp = () =>
+    waitFor(
+      "the notifications consumer at the newest event, its lease given up",
+      async () => {
+        const { rows } = await db.query<{ position: string; top: string | null; leased: boolean }>(
+          `SELECT c.position, (SELECT max(published_seq) FROM outbox) AS top, c.lease_holder IS NOT NULL AS leased
+           FROM outbox_cursors c WHERE c.consumer = 'notifications'`,
+        );
+        const unpublished = await count("SELECT count(*) AS n FROM outbox WHERE published_at IS NULL");
+        return rows[0] && !rows[0].leased && unpublished === 0 && String(rows[0].position) === String(rows[0].top) ? true : undefined;
+      },
+      60_000,
+    );
 
   beforeAll(async () => {
     const fresh = await freshDatabase();
@@ -82,13 +104,19 @@ describeCluster("notifications and reminders across node processes (real Redis a
     // Two notifications nodes come back at once: they must not both hand out the backlog.
     const logged = { LOG_LEVEL: "info" };
     const notifiers = [start("notifications-1", "notifications", logged), start("notifications-2", "notifications", logged)];
-    await waitFor("5 notifications", async () => ((await count("SELECT count(*) AS n FROM notifications")) >= 5 ? true : undefined), 60_000);
+    await waitFor(
+      "5 notifications",
+      async () => ((await count("SELECT count(*) AS n FROM notifications")) >= 5 ? true : undefined),
+      60_000,
+    );
     await waitFor("5 log deliveries", async () =>
       (await count("SELECT count(*) AS n FROM deliveries WHERE state = 'sent'")) >= 5 ? true : undefined,
     );
-    await new Promise((resolve) => setTimeout(resolve, 2000));
+    await consumerCaughtUp();
     expect(await count("SELECT count(*) AS n FROM notifications")).toBe(5);
 
+    // The gateway routes to the notifications nodes once it has discovered them.
+    await waitFor("the inbox through the gateway", async () => ((await api.get("/notifications", a.token)).status === 200 ? true : undefined));
     const inboxA = (await api.get("/notifications", a.token)).body as Array<{ id: string; type: string; title: string; createdAt: string }>;
     const inboxB = (await api.get("/notifications", b.token)).body as Array<{ id: string; type: string; title: string }>;
     // Newest first, in the order the events happened.
@@ -133,24 +161,30 @@ describeCluster("notifications and reminders across node processes (real Redis a
     const expected = due.length * times.length;
     const reminderEvents = "SELECT count(*) AS n FROM outbox WHERE event = 'reminder.due' AND user_id = $1";
     await waitFor(`${expected} reminders`, async () => ((await count(reminderEvents, [user.id])) >= expected ? true : undefined), 60_000);
-    // Many more ticks on every node: nothing fires again.
-    await new Promise((resolve) => setTimeout(resolve, 3000));
-    expect(await count(reminderEvents, [user.id])).toBe(expected);
+    // A habit made now, with a reminder a minute ago: the scan that fires it has also gone over
+    // every earlier occurrence again, and fired none of them twice.
+    const later = (await api.post("/habits", { name: "Later", startDate: addDays(today, -2), reminders: [times[0]] }, user.token)).body.id;
+    await waitFor(
+      "the later habit's reminder",
+      async () => ((await count(`${reminderEvents} AND payload->>'habitId' = $2`, [user.id, later])) === 1 ? true : undefined),
+      60_000,
+    );
+    expect(await count(reminderEvents, [user.id])).toBe(expected + 1);
     const { rows } = await db.query<{ habit_id: string; date: string; time: string }>(
       `SELECT payload->>'habitId' AS habit_id, payload->>'date' AS date, payload->>'time' AS time FROM outbox
         WHERE event = 'reminder.due' AND user_id = $1`,
       [user.id],
     );
-    expect(new Set(rows.map((row) => `${row.habit_id} ${row.date} ${row.time}`)).size).toBe(expected);
-    expect(new Set(rows.map((row) => row.habit_id))).toEqual(new Set(due));
+    expect(new Set(rows.map((row) => `${row.habit_id} ${row.date} ${row.time}`)).size).toBe(expected + 1);
+    expect(new Set(rows.map((row) => row.habit_id))).toEqual(new Set([...due, later]));
     expect(rows.every((row) => row.date === today && times.includes(row.time))).toBe(true);
     // The notifications nodes turn each into one reminder in the inbox.
     await waitFor("reminder notifications", async () => {
       const inbox = (await api.get("/notifications?limit=100", user.token)).body as Array<{ type: string }>;
-      return inbox.filter((n) => n.type === "reminder").length >= expected ? inbox : undefined;
+      return inbox.filter((n) => n.type === "reminder").length >= expected + 1 ? inbox : undefined;
     });
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    await consumerCaughtUp();
     const inbox = (await api.get("/notifications?limit=100", user.token)).body as Array<{ type: string }>;
-    expect(inbox.filter((n) => n.type === "reminder")).toHaveLength(expected);
+    expect(inbox.filter((n) => n.type === "reminder")).toHaveLength(expected + 1);
   });
 });

@@ -5,10 +5,8 @@
  */
 import { nodeSuite } from "../helpers/node-suite";
 import { waitFor } from "../helpers/processes";
-import { setClock } from "../../src/clock";
 import { addDays } from "../../lib/dates";
-import { getDatabase } from "../../src/runtime";
-import type { Notification } from "../../services/notifications.service";
+import type { Notification } from "../../src/data/notifications";
 
 jest.setTimeout(60_000);
 
@@ -44,13 +42,13 @@ async function userId(token: string): Promise<string> {
 }
 
 describe("notifications", () => {
-  afterEach(() => setClock(null));
+  afterEach(() => suite.setClock(null));
 
   it("register, reach a 7-day streak, pass a reminder time: one welcome, one milestone, one reminder, each logged once", async () => {
     const logged = watchLogChannel();
     // 11:00 in Berlin; the streak is built on the seven days before today.
     const morning = new Date("2026-11-21T10:00:00Z");
-    setClock(() => morning);
+    suite.setClock(() => morning);
     const token = await suite.newUser("Europe/Berlin");
     const id = await userId(token);
     const habit = await suite.api.post("/habits", { name: "Read", startDate: "2026-11-14", reminders: ["20:00"] }, token);
@@ -69,10 +67,12 @@ describe("notifications", () => {
 
     await waitForInbox(token, 2);
     // 20:05 in Berlin: the reminder's minute has passed.
-    setClock(() => new Date("2026-11-21T19:05:00Z"));
+    suite.setClock(() => new Date("2026-11-21T19:05:00Z"));
     const found = await waitForInbox(token, 3);
-    // A few more ticks: nothing else may fire.
-    await new Promise((resolve) => setTimeout(resolve, 1000));
+    // More scans, each finished when its call returns: nothing else fires.
+    for (let tick = 0; tick < 3; tick++) {
+      expect(await suite.node.broker.call("reminders.tick", {})).toEqual({ fired: 0 });
+    }
     const final = await inbox(token);
     expect(final).toHaveLength(3);
     expect(final.map((n) => n.type).sort()).toEqual(["milestone", "reminder", "welcome"]);
@@ -138,18 +138,37 @@ describe("notifications", () => {
     const [welcome] = await waitForInbox(token, 1);
     const [row] = await outboxRow(id);
     const payload = { ...row.payload, eventId: row.event_id, userId: id, occurredAt: row.created_at.toISOString() };
-    for (let i = 0; i < 10; i++) {
-      await suite.node.broker.emit("user.registered", payload);
-      const result = await suite.node.broker.call<{ created: number }, object>("notifications.consume", { event: "user.registered", payload });
-      expect(result.created).toBe(0);
+    // Every hand-over ends in consumeEvent: watch them settle (the broker's are not awaited by anyone).
+    const service = suite.node.broker.getLocalService("notifications") as unknown as {
+      consumeEvent: (...args: unknown[]) => Promise<number>;
+    };
+    const consume = service.consumeEvent;
+    const outcomes: Array<Promise<number>> = [];
+    service.consumeEvent = (...args: unknown[]) => {
+      const outcome = consume.apply(service, args);
+      outcomes.push(outcome);
+      return outcome;
+    };
+    try {
+      for (let i = 0; i < 10; i++) {
+        await suite.node.broker.emit("user.registered", payload);
+        const result = await suite.node.broker.call<{ created: number }, object>("notifications.consume", {
+          event: "user.registered",
+          payload,
+        });
+        expect(result.created).toBe(0);
+      }
+      await waitFor("20 hand-overs", async () => (outcomes.length >= 20 ? true : undefined));
+      expect(await Promise.all(outcomes)).toEqual(Array(outcomes.length).fill(0));
+    } finally {
+      service.consumeEvent = consume;
     }
-    await new Promise((resolve) => setTimeout(resolve, 500));
     expect((await inbox(token)).map((n) => n.id)).toEqual([welcome.id]);
   });
 });
 
 async function outboxRow(userId: string) {
-  const rows = await getDatabase().query<{ event_id: string; payload: Record<string, unknown>; created_at: Date }>(
+  const rows = await suite.query<{ event_id: string; payload: Record<string, unknown>; created_at: Date }>(
     "SELECT event_id, payload, created_at FROM outbox WHERE event = 'user.registered' AND user_id = $1",
     [userId],
   );

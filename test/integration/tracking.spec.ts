@@ -1,11 +1,9 @@
 /**
  * Check-ins, streaks, stats and /today over HTTP (issue 3, checks 3–5 in the current mode),
- * with the clock pinned. Values are compared with the reference of DESIGN.md §4 used by the
+ * with the clock pinned. Values are compared with the reference of docs/contract.md ("Domain rules") used by the
  * property tests, so the HTTP layer, the SQL and the cache are checked against the same rules.
  */
 import type { HabitNode } from "../../src/node";
-import { getRuntime } from "../../src/runtime";
-import { setClock } from "../../src/clock";
 import type { Api } from "../helpers/http";
 import { MODE, clusterMode, flushSuiteKeys } from "../helpers/env";
 import { nodeSuite } from "../helpers/node-suite";
@@ -24,13 +22,13 @@ let api: Api;
 const newUser = (timezone = "Europe/Berlin") => suite.newUser(timezone);
 
 beforeAll(() => {
-  setClock(() => NOW);
+  suite.setClock(() => NOW);
   node = suite.node;
   api = suite.api;
 });
 
 function query<T extends object>(sql: string, params: unknown[]): Promise<T[]> {
-  return getRuntime().database!.query<T>(sql, params);
+  return suite.query<T>(sql, params);
 }
 
 const put = (token: string, habitId: string, date: string, body: object) =>
@@ -44,57 +42,64 @@ describe(`check-ins, streaks and stats over HTTP (${MODE} mode)`, () => {
     { schedule: { type: "times_per_week", times: 3 }, target: { type: "boolean" } },
   ];
 
-  it.each(kinds.map((kind) => [kind.schedule.type, kind]))("%s: check in, backfill, skip, delete; values match the reference", async (_type, kind) => {
-    const token = await newUser();
-    const created = await api.post("/habits", { name: "h", startDate: START, ...kind }, token);
-    expect(created.status).toBe(201);
-    const id = created.body.id;
-    const numeric = kind.target.type !== "boolean";
-    const checkins = new Map<string, ReferenceHabit["checkins"][number]>();
-    // A fixed but irregular history: done most days, some skips, a value that misses, a deletion.
-    for (let offset = 0; offset <= 40; offset++) {
-      const date = nextDate(START, offset);
-      if (offset % 7 === 3) continue;
-      const status = offset % 9 === 4 ? "skipped" : "done";
-      const value = numeric ? (offset % 5 === 0 ? 9 : 1) : null;
-      const reply = await put(token, id, date, numeric ? { status, value } : { status });
-      expect(reply.status).toBe(201);
-      expect(reply.body).toMatchObject({ habitId: id, date, status, value, note: null });
-      checkins.set(date, { date, status, value });
-    }
-    const replaced = await put(token, id, TODAY, numeric ? { value: 1, note: "again" } : { note: "again" });
-    expect(replaced.status).toBe(200);
-    expect(replaced.body.note).toBe("again");
-    checkins.set(TODAY, { date: TODAY, status: "done", value: numeric ? 1 : null });
-    const removedDate = nextDate(START, 20);
-    expect((await api.request("DELETE", `/habits/${id}/checkins/${removedDate}`, { token })).status).toBe(204);
-    expect((await api.request("DELETE", `/habits/${id}/checkins/${removedDate}`, { token })).status).toBe(404);
-    checkins.delete(removedDate);
+  it.each(kinds.map((kind) => [kind.schedule.type, kind]))(
+    "%s: check in, backfill, skip, delete; values match the reference",
+    async (_type, kind) => {
+      const token = await newUser();
+      const created = await api.post("/habits", { name: "h", startDate: START, ...kind }, token);
+      expect(created.status).toBe(201);
+      const id = created.body.id;
+      const numeric = kind.target.type !== "boolean";
+      const checkins = new Map<string, ReferenceHabit["checkins"][number]>();
+      // A fixed but irregular history: done most days, some skips, a value that misses, a deletion.
+      for (let offset = 0; offset <= 40; offset++) {
+        const date = nextDate(START, offset);
+        if (offset % 7 === 3) continue;
+        const status = offset % 9 === 4 ? "skipped" : "done";
+        const value = numeric ? (offset % 5 === 0 ? 9 : 1) : null;
+        const reply = await put(token, id, date, numeric ? { status, value } : { status });
+        expect(reply.status).toBe(201);
+        expect(reply.body).toMatchObject({ habitId: id, date, status, value, note: null });
+        checkins.set(date, { date, status, value });
+      }
+      const replaced = await put(token, id, TODAY, numeric ? { value: 1, note: "again" } : { note: "again" });
+      expect(replaced.status).toBe(200);
+      expect(replaced.body.note).toBe("again");
+      checkins.set(TODAY, { date: TODAY, status: "done", value: numeric ? 1 : null });
+      const removedDate = nextDate(START, 20);
+      expect((await api.request("DELETE", `/habits/${id}/checkins/${removedDate}`, { token })).status).toBe(204);
+      expect((await api.request("DELETE", `/habits/${id}/checkins/${removedDate}`, { token })).status).toBe(404);
+      checkins.delete(removedDate);
 
-    const reference: ReferenceHabit = { ...kind, startDate: START, today: TODAY, checkins: [...checkins.values()] } as ReferenceHabit;
-    const streak = await api.get(`/habits/${id}/streak`, token);
-    expect(streak.status).toBe(200);
-    expect(streak.body).toEqual({
-      ...referenceStreak(reference),
-      unit: kind.schedule.type === "times_per_week" ? "weeks" : "days",
-      completedToday: expect.any(Boolean),
-      lastCompletedDate: expect.any(String),
-      score: referenceRound4(referenceScore(reference)),
-    });
-    const stats = await api.get(`/habits/${id}/stats?from=${nextDate(TODAY, -60)}&to=${TODAY}`, token);
-    expect(stats.body).toEqual(referenceStats(reference, START, TODAY));
-    const defaultStats = await api.get(`/habits/${id}/stats`, token);
-    expect(defaultStats.body).toEqual(referenceStats(reference, nextDate(TODAY, -29), TODAY));
-    const list = await api.get(`/habits/${id}/checkins?from=${START}&to=${TODAY}`, token);
-    expect(list.body.map((c: { date: string }) => c.date)).toEqual([...checkins.keys()].sort());
-    const today = await api.get("/today", token);
-    expect(today.body.date).toBe(TODAY);
-    expect(today.body.habits[0]).toMatchObject({ habit: { id }, streak: { current: streak.body.current, longest: streak.body.longest }, score: streak.body.score });
-  });
+      const reference: ReferenceHabit = { ...kind, startDate: START, today: TODAY, checkins: [...checkins.values()] } as ReferenceHabit;
+      const streak = await api.get(`/habits/${id}/streak`, token);
+      expect(streak.status).toBe(200);
+      expect(streak.body).toEqual({
+        ...referenceStreak(reference),
+        unit: kind.schedule.type === "times_per_week" ? "weeks" : "days",
+        completedToday: expect.any(Boolean),
+        lastCompletedDate: expect.any(String),
+        score: referenceRound4(referenceScore(reference)),
+      });
+      const stats = await api.get(`/habits/${id}/stats?from=${nextDate(TODAY, -60)}&to=${TODAY}`, token);
+      expect(stats.body).toEqual(referenceStats(reference, START, TODAY));
+      const defaultStats = await api.get(`/habits/${id}/stats`, token);
+      expect(defaultStats.body).toEqual(referenceStats(reference, nextDate(TODAY, -29), TODAY));
+      const list = await api.get(`/habits/${id}/checkins?from=${START}&to=${TODAY}`, token);
+      expect(list.body.map((c: { date: string }) => c.date)).toEqual([...checkins.keys()].sort());
+      const today = await api.get("/today", token);
+      expect(today.body.date).toBe(TODAY);
+      expect(today.body.habits[0]).toMatchObject({
+        habit: { id },
+        streak: { current: streak.body.current, longest: streak.body.longest },
+        score: streak.body.score,
+      });
+    },
+  );
 
   it("POST defaults the date to today in the user's zone", async () => {
     // 23:30 UTC is already tomorrow in Berlin: the check-in belongs to the user's date.
-    setClock(() => new Date("2026-11-21T23:30:00Z"));
+    suite.setClock(() => new Date("2026-11-21T23:30:00Z"));
     try {
       const token = await newUser("Europe/Berlin");
       const habit = (await api.post("/habits", {}, token)).body; // 422: name required
@@ -107,9 +112,11 @@ describe(`check-ins, streaks and stats over HTTP (${MODE} mode)`, () => {
       await api.patch("/me", { timezone: "Pacific/Pago_Pago" }, token);
       const list = await api.get(`/habits/${id}/checkins?from=2026-11-20&to=2026-11-21`, token);
       expect(list.body).toEqual([]);
-      expect((await query<{ d: string }>("SELECT to_char(date, 'YYYY-MM-DD') AS d FROM checkins WHERE habit_id = $1", [id])).map((r) => r.d)).toEqual(["2026-11-22"]);
+      expect(
+        (await query<{ d: string }>("SELECT to_char(date, 'YYYY-MM-DD') AS d FROM checkins WHERE habit_id = $1", [id])).map((r) => r.d),
+      ).toEqual(["2026-11-22"]);
     } finally {
-      setClock(() => NOW);
+      suite.setClock(() => NOW);
     }
   });
 
@@ -126,7 +133,7 @@ describe(`check-ins, streaks and stats over HTTP (${MODE} mode)`, () => {
     ["America/Sao_Paulo", "2018-11-04T02:59:00Z", "2018-11-03", "2018-11-04T03:01:00Z", "2018-11-04"],
   ])("in %s: 23:59 local is %s's date, 00:01 the next", async (zone, before, beforeDate, after, afterDate) => {
     try {
-      setClock(() => new Date(before));
+      suite.setClock(() => new Date(before));
       const token = await newUser(zone);
       const id = (await api.post("/habits", { name: "zoned", startDate: nextDate(beforeDate, -1) }, token)).body.id;
       await put(token, id, nextDate(beforeDate, -1), {});
@@ -134,15 +141,19 @@ describe(`check-ins, streaks and stats over HTTP (${MODE} mode)`, () => {
       expect(late.body.date).toBe(beforeDate);
       expect((await api.get("/today", token)).body.date).toBe(beforeDate);
       expect((await api.get(`/habits/${id}/streak`, token)).body).toMatchObject({ current: 2, completedToday: true });
-      setClock(() => new Date(after));
+      suite.setClock(() => new Date(after));
       expect((await api.get("/today", token)).body).toMatchObject({ date: afterDate, habits: [{ due: true, status: "pending" }] });
       // A new day, not yet checked in: the streak holds (today is pending) but is not completed today.
-      expect((await api.get(`/habits/${id}/streak`, token)).body).toMatchObject({ current: 2, completedToday: false, lastCompletedDate: beforeDate });
+      expect((await api.get(`/habits/${id}/streak`, token)).body).toMatchObject({
+        current: 2,
+        completedToday: false,
+        lastCompletedDate: beforeDate,
+      });
       const early = await api.post(`/habits/${id}/checkins`, {}, token);
       expect(early.body.date).toBe(afterDate);
       expect((await api.get(`/habits/${id}/streak`, token)).body).toMatchObject({ current: 3, completedToday: true });
     } finally {
-      setClock(() => NOW);
+      suite.setClock(() => NOW);
     }
   });
 
@@ -197,15 +208,19 @@ describe(`check-ins, streaks and stats over HTTP (${MODE} mode)`, () => {
     expect((await api.get(`/habits/${id}/checkins`, owner)).body).toHaveLength(1);
   });
 
-  it("answers tracking.streak by habitId to an operator inside the cluster (the REPL's call)", async () => {
+  it("answers tracking.streak to an operator acting on behalf of the owner (the REPL's call), and to no one without a user", async () => {
     const token = await newUser();
+    const ownerId = (await api.get("/me", token)).body.id;
     const id = (await api.post("/habits", { name: "h", startDate: TODAY }, token)).body.id;
     await put(token, id, TODAY, {});
-    const streak = await node.broker.call("tracking.streak", { habitId: id });
+    const streak = await node.broker.call("tracking.streak", { id }, { meta: { user: { id: ownerId } } });
     expect(streak).toEqual((await api.get(`/habits/${id}/streak`, token)).body);
-    // Through the gateway a user is always set, so `habitId` grants nothing to a stranger.
+    await expect(node.broker.call("tracking.streak", { id })).rejects.toMatchObject({ code: 401, type: "USER_REQUIRED" });
+    // On behalf of someone else, the habit is not found; a stranger through the gateway neither.
     const stranger = await newUser();
-    expect((await api.get(`/habits/${id}/streak?habitId=${id}`, stranger)).status).toBe(404);
+    const strangerId = (await api.get("/me", stranger)).body.id;
+    await expect(node.broker.call("tracking.streak", { id }, { meta: { user: { id: strangerId } } })).rejects.toMatchObject({ code: 404 });
+    expect((await api.get(`/habits/${id}/streak`, stranger)).status).toBe(404);
   });
 
   // Embedded, every service shares one Sequelize instance, so its queries can be watched.
@@ -215,7 +230,7 @@ describe(`check-ins, streaks and stats over HTTP (${MODE} mode)`, () => {
     for (let offset = 30; offset >= 1; offset--) await put(token, id, nextDate(TODAY, -offset), {});
     expect((await api.get(`/habits/${id}/streak`, token)).body).toMatchObject({ current: 30, completedToday: false });
     const historyReads: string[] = [];
-    const shared = getRuntime().database!.shared!;
+    const shared = suite.node.runtime.database!.shared!;
     const original = shared.query.bind(shared);
     const watching = async (during: () => Promise<unknown>) => {
       shared.query = ((sql: unknown, options?: unknown) => {
@@ -234,7 +249,12 @@ describe(`check-ins, streaks and stats over HTTP (${MODE} mode)`, () => {
       expect((await put(token, id, TODAY, {})).status).toBe(200);
     });
     expect(historyReads).toEqual([]);
-    expect((await api.get(`/habits/${id}/streak`, token)).body).toMatchObject({ current: 31, longest: 31, completedToday: true, lastCompletedDate: TODAY });
+    expect((await api.get(`/habits/${id}/streak`, token)).body).toMatchObject({
+      current: 31,
+      longest: 31,
+      completedToday: true,
+      lastCompletedDate: TODAY,
+    });
     // A backfill is not "today": it recomputes from the history (which the watcher does see).
     await watching(() => put(token, id, nextDate(TODAY, -10), { status: "skipped" }));
     expect(historyReads.length).toBeGreaterThan(0);
@@ -287,7 +307,15 @@ describe(`check-ins, streaks and stats over HTTP (${MODE} mode)`, () => {
     const deadline = Date.now() + 15_000;
     const mine = () => seen.filter((eventId) => stored.some((row) => row.event_id === eventId));
     while (mine().length < 10 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
-    await new Promise((resolve) => setTimeout(resolve, 1500)); // a late duplicate would show by now
+    // A check-in after them all: once its event is seen, the relays have moved past the ten.
+    const later = (await api.post("/habits", { name: "later", startDate: TODAY }, token)).body.id;
+    await put(token, later, TODAY, {});
+    const [{ event_id: sentinel }] = await query<{ event_id: string }>(
+      "SELECT event_id FROM outbox WHERE payload->>'habitId' = $1 AND event = 'checkin.recorded'",
+      [later],
+    );
+    while (!seen.includes(sentinel) && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(seen).toContain(sentinel);
     await node.broker.destroyService(probe);
     expect(mine().sort()).toEqual(stored.map((row) => row.event_id).sort());
     const unpublished = await query("SELECT 1 FROM outbox WHERE payload->>'habitId' = $1 AND published_at IS NULL", [id]);
@@ -299,13 +327,20 @@ describe(`check-ins, streaks and stats over HTTP (${MODE} mode)`, () => {
     const id = (await api.post("/habits", { name: "h", startDate: TODAY }, token)).body.id;
     // Take the outbox away: the event insert fails after the check-in upsert ran.
     await query("ALTER TABLE outbox RENAME TO outbox_away", []);
+    // The gateway logs the 500 once, with its stack: kept here instead of printed.
+    const gatewayLogger = node.broker.getLocalService("api")!.logger as unknown as { error: (message: string) => void };
+    const logError = gatewayLogger.error;
+    const errors: string[] = [];
+    gatewayLogger.error = (message: string) => void errors.push(message);
     let status: number;
     try {
       status = (await put(token, id, TODAY, {})).status;
     } finally {
+      gatewayLogger.error = logError;
       await query("ALTER TABLE outbox_away RENAME TO outbox", []);
     }
     expect(status).toBe(500); // a server fault, not the client's
+    expect(errors).toEqual([expect.stringMatching(/^Request failed: PUT \/habits\/.*recordEvent/s)]);
     api.statuses.length = 0;
     expect(await query("SELECT 1 FROM checkins WHERE habit_id = $1", [id])).toEqual([]);
     expect((await api.get(`/habits/${id}/streak`, token)).body).toMatchObject({ current: 0, completedToday: false });
@@ -332,7 +367,7 @@ describe(`check-ins, streaks and stats over HTTP (${MODE} mode)`, () => {
     if (clusterMode) {
       expect(await flushSuiteKeys(node.config.namespace)).toBeGreaterThan(0);
     } else {
-      await getRuntime().store.delete([`streak:${id}`]);
+      await suite.node.runtime.store.delete([`streak:${id}`]);
     }
     expect((await api.get(`/habits/${id}/streak`, token)).body).toEqual(before);
     expect(before).toMatchObject({ current: 3, completedToday: true });

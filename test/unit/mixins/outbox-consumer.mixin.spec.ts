@@ -10,9 +10,7 @@ import { randomUUID } from "node:crypto";
 import { DbMixin } from "../../../mixins/db.mixin";
 import { OutboxMixin } from "../../../mixins/outbox.mixin";
 import { OutboxConsumerMixin, type OutboxEvent } from "../../../mixins/outbox-consumer.mixin";
-import { setRuntime } from "../../../src/runtime";
 import { loadConfig } from "../../../src/config";
-import { MemoryStore } from "../../../src/store";
 import { openDatabase, type Database } from "../../../src/database";
 import { migrate } from "../../../src/migrate";
 import { describeCluster, freshDatabase } from "../../helpers/env";
@@ -20,12 +18,13 @@ import { waitFor } from "../../helpers/processes";
 
 jest.setTimeout(30_000);
 
-const model = { name: "outbox_row", define: {}, options: { tableName: "outbox", timestamps: false } };
+let database: Database;
+const db = () => DbMixin({ table: "outbox", database: () => database, poolMax: 2 });
 
 function consumerSchema(name: string, seen: string[]): ServiceSchema {
   return {
     name,
-    mixins: [DbMixin({ model, poolMax: 2 }), OutboxConsumerMixin({ consumer: "test", events: ["thing.happened"], pollIntervalMs: 50, batchSize: 3 })],
+    mixins: [db(), OutboxConsumerMixin({ consumer: "test", events: ["thing.happened"], pollIntervalMs: 50, batchSize: 3 })],
     methods: {
       async handleOutboxEvents(events: OutboxEvent[]) {
         seen.push(...events.map((event) => String(event.payload.n)));
@@ -35,7 +34,6 @@ function consumerSchema(name: string, seen: string[]): ServiceSchema {
 }
 
 describeCluster("OutboxConsumerMixin with the outbox relay (real Postgres)", () => {
-  let database: Database;
   let drop: () => Promise<void>;
   let client: Client;
   const brokers: ServiceBroker[] = [];
@@ -54,10 +52,9 @@ describeCluster("OutboxConsumerMixin with the outbox relay (real Postgres)", () 
     const config = loadConfig({ DATABASE_URL: fresh.url });
     database = await openDatabase(config);
     await migrate(database.connection);
-    setRuntime({ config, database, store: new MemoryStore(), jwtSecret: "unused" });
     // One node relays; two nodes consume with the same cursor.
     const relay = new ServiceBroker({ logger: false, nodeID: "relay" });
-    relay.createService({ name: "producer", mixins: [DbMixin({ model, poolMax: 2 }), OutboxMixin({ pollIntervalMs: 50 })] } as ServiceSchema);
+    relay.createService({ name: "producer", mixins: [db(), OutboxMixin({ pollIntervalMs: 50 })] } as ServiceSchema);
     const first = new ServiceBroker({ logger: false, nodeID: "c1" });
     first.createService(consumerSchema("consumer", seen));
     const second = new ServiceBroker({ logger: false, nodeID: "c2" });
@@ -72,7 +69,6 @@ describeCluster("OutboxConsumerMixin with the outbox relay (real Postgres)", () 
     await Promise.all(brokers.map((broker) => broker.stop()));
     await client?.end();
     await database?.close();
-    setRuntime(null);
     await drop?.();
   });
 
@@ -88,8 +84,10 @@ describeCluster("OutboxConsumerMixin with the outbox relay (real Postgres)", () 
     await late.query("COMMIT");
     await late.end();
     await waitFor("the late event", async () => (seen.includes("late") ? true : undefined));
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(seen).toEqual(["early", "late"]);
+    // An event recorded after both: once it is seen, everything before it has been handed over.
+    await record(client, "thing.happened", "after");
+    await waitFor("the event after", async () => (seen.includes("after") ? true : undefined));
+    expect(seen).toEqual(["early", "late", "after"]);
   });
 
   it("passes over unwanted events, and hands a backlog over in batches, in order, once", async () => {
@@ -98,12 +96,20 @@ describeCluster("OutboxConsumerMixin with the outbox relay (real Postgres)", () 
       await record(client, i % 2 === 0 ? "thing.happened" : "other.happened", String(i));
     }
     await waitFor("five events", async () => (seen.length >= 5 ? true : undefined));
-    await new Promise((resolve) => setTimeout(resolve, 300));
-    expect(seen).toEqual(["0", "2", "4", "6", "8"]);
-    const { rows } = await client.query<{ position: string; top: string }>(
-      "SELECT position, (SELECT max(published_seq) FROM outbox) AS top FROM outbox_cursors WHERE consumer = 'test'",
-    );
-    // The cursor moved past the unwanted tail as well.
-    expect(rows[0].position).toBe(rows[0].top);
+    await record(client, "thing.happened", "after");
+    await waitFor("the event after", async () => (seen.includes("after") ? true : undefined));
+    expect(seen).toEqual(["0", "2", "4", "6", "8", "after"]);
+    // An unwanted tail is passed over too: the cursor moves to the newest stamp.
+    await record(client, "other.happened", "tail");
+    const cursorAtTop = async () => {
+      const { rows } = await client.query<{ position: string; top: string | null }>(
+        "SELECT position, (SELECT max(published_seq) FROM outbox) AS top FROM outbox_cursors WHERE consumer = 'test'",
+      );
+      const tailStamped =
+        (await client.query("SELECT 1 FROM outbox WHERE payload->>'n' = 'tail' AND published_seq IS NOT NULL")).rows.length > 0;
+      return tailStamped && rows[0].position === rows[0].top ? true : undefined;
+    };
+    await waitFor("the cursor past the unwanted tail", cursorAtTop);
+    expect(seen).not.toContain("tail");
   });
 });
