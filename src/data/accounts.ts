@@ -1,0 +1,211 @@
+/**
+ * The `auth` service's tables: `users`, `sessions` and `refresh_tokens` (migrations/001, 004).
+ * Every SQL statement on them is here; other services learn about accounts through `auth`'s
+ * actions (time zones, recipients) or the user carried in a request.
+ */
+import { QueryTypes, type Sequelize, type Transaction } from "sequelize";
+
+export type Role = "user" | "admin";
+
+/** An account as stored. */
+export interface UserRecord {
+  id: string;
+  email: string;
+  passwordHash: string;
+  displayName: string;
+  timezone: string;
+  role: Role;
+  webhookUrl: string | null;
+  webhookSecret: string | null;
+  createdAt: Date;
+}
+
+/** The public shape of an account (docs/contract.md, "Auth and profile"). */
+export interface User {
+  id: string;
+  email: string;
+  displayName: string;
+  timezone: string;
+  role: Role;
+  createdAt: string;
+}
+
+export function toUser(row: UserRecord): User {
+  return { id: row.id, email: row.email, displayName: row.displayName, timezone: row.timezone, role: row.role, createdAt: row.createdAt.toISOString() };
+}
+
+export type UserChanges = Partial<Pick<UserRecord, "displayName" | "timezone" | "role" | "webhookUrl" | "webhookSecret">>;
+
+/** What the notification service needs to reach a user. */
+export interface Recipient {
+  id: string;
+  email: string;
+  displayName: string;
+  webhookUrl: string | null;
+  webhookSecret: string | null;
+}
+
+const USER_COLUMNS = `id, email, password_hash AS "passwordHash", display_name AS "displayName", timezone, role,
+  webhook_url AS "webhookUrl", webhook_secret AS "webhookSecret", created_at AS "createdAt"`;
+
+const COLUMN_OF: Record<keyof UserChanges, string> = {
+  displayName: "display_name",
+  timezone: "timezone",
+  role: "role",
+  webhookUrl: "webhook_url",
+  webhookSecret: "webhook_secret",
+};
+
+async function oneUser(db: Sequelize, where: string, bind: unknown[], transaction?: Transaction): Promise<UserRecord | null> {
+  const [row] = await db.query<UserRecord>(`SELECT ${USER_COLUMNS} FROM users WHERE ${where}`, { bind, type: QueryTypes.SELECT, transaction });
+  return row ?? null;
+}
+
+/** By e-mail (stored lower-cased; the unique index is on lower(email)). */
+export function findUserByEmail(db: Sequelize, email: string): Promise<UserRecord | null> {
+  return oneUser(db, "lower(email) = lower($1)", [email]);
+}
+
+export function findUser(db: Sequelize, id: string, transaction?: Transaction): Promise<UserRecord | null> {
+  return oneUser(db, "id = $1", [id], transaction);
+}
+
+/** @throws Sequelize's UniqueConstraintError when the e-mail is taken. */
+export async function insertUser(
+  db: Sequelize,
+  transaction: Transaction,
+  user: Omit<UserRecord, "createdAt" | "webhookUrl" | "webhookSecret">,
+): Promise<UserRecord> {
+  const [row] = await db.query<UserRecord>(
+    `INSERT INTO users (id, email, password_hash, display_name, timezone, role) VALUES ($1, $2, $3, $4, $5, $6)
+     RETURNING ${USER_COLUMNS}`,
+    { bind: [user.id, user.email, user.passwordHash, user.displayName, user.timezone, user.role], type: QueryTypes.SELECT, transaction },
+  );
+  return row;
+}
+
+/** Applies the changes given; returns the account as it is now (null: no such account). */
+export async function updateUser(db: Sequelize, id: string, changes: UserChanges): Promise<UserRecord | null> {
+  const entries = Object.entries(changes).filter(([, value]) => value !== undefined) as Array<[keyof UserChanges, unknown]>;
+  if (entries.length === 0) return findUser(db, id);
+  const assignments = entries.map(([field], i) => `${COLUMN_OF[field]} = $${i + 2}`).join(", ");
+  const [row] = await db.query<UserRecord>(`UPDATE users SET ${assignments}, updated_at = now() WHERE id = $1 RETURNING ${USER_COLUMNS}`, {
+    bind: [id, ...entries.map(([, value]) => value)],
+    type: QueryTypes.SELECT,
+  });
+  return row ?? null;
+}
+
+/** The time zones of the users given that exist. */
+export async function userTimezones(db: Sequelize, ids: string[]): Promise<Map<string, string>> {
+  const rows = await db.query<{ id: string; timezone: string }>("SELECT id, timezone FROM users WHERE id = ANY($1::uuid[])", {
+    bind: [ids],
+    type: QueryTypes.SELECT,
+  });
+  return new Map(rows.map((row) => [row.id, row.timezone]));
+}
+
+export function recipients(db: Sequelize, ids: string[]): Promise<Recipient[]> {
+  return db.query<Recipient>(
+    `SELECT id, email, display_name AS "displayName", webhook_url AS "webhookUrl", webhook_secret AS "webhookSecret"
+       FROM users WHERE id = ANY($1::uuid[])`,
+    { bind: [ids], type: QueryTypes.SELECT },
+  );
+}
+
+// ------------------------------------------------------------------------- sessions and tokens
+
+export async function insertSession(
+  db: Sequelize,
+  transaction: Transaction | undefined,
+  session: { id: string; userId: string; ttlSeconds: number; refreshTokenId: string; refreshTokenHash: Buffer },
+): Promise<void> {
+  await db.query("INSERT INTO sessions (id, user_id, expires_at) VALUES ($1, $2, now() + make_interval(secs => $3))", {
+    bind: [session.id, session.userId, session.ttlSeconds],
+    transaction,
+  });
+  await insertRefreshToken(db, transaction, { id: session.refreshTokenId, sessionId: session.id, hash: session.refreshTokenHash });
+}
+
+export async function insertRefreshToken(
+  db: Sequelize,
+  transaction: Transaction | undefined,
+  token: { id: string; sessionId: string; hash: Buffer },
+): Promise<void> {
+  await db.query("INSERT INTO refresh_tokens (id, session_id, token_hash) VALUES ($1, $2, $3)", {
+    bind: [token.id, token.sessionId, token.hash],
+    transaction,
+  });
+}
+
+/** A refresh token and its session, locked for the rotation that follows. */
+export interface LockedRefreshToken {
+  tokenHash: Buffer;
+  usedAt: Date | null;
+  sessionId: string;
+  userId: string;
+  revokedAt: Date | null;
+  expiresAt: Date;
+}
+
+export async function lockRefreshToken(db: Sequelize, transaction: Transaction, tokenId: string): Promise<LockedRefreshToken | null> {
+  const [row] = await db.query<LockedRefreshToken>(
+    `SELECT t.token_hash AS "tokenHash", t.used_at AS "usedAt", t.session_id AS "sessionId", s.user_id AS "userId",
+            s.revoked_at AS "revokedAt", s.expires_at AS "expiresAt"
+       FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
+      WHERE t.id = $1 FOR UPDATE OF t, s`,
+    { bind: [tokenId], type: QueryTypes.SELECT, transaction },
+  );
+  return row ?? null;
+}
+
+export async function markRefreshTokenUsed(db: Sequelize, transaction: Transaction, tokenId: string): Promise<void> {
+  await db.query("UPDATE refresh_tokens SET used_at = now() WHERE id = $1", { bind: [tokenId], transaction });
+}
+
+/** The session and hash of a refresh token, if it is one of the user's. */
+export async function userRefreshToken(db: Sequelize, tokenId: string, userId: string): Promise<{ sessionId: string; tokenHash: Buffer } | null> {
+  const [row] = await db.query<{ sessionId: string; tokenHash: Buffer }>(
+    `SELECT t.session_id AS "sessionId", t.token_hash AS "tokenHash" FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
+      WHERE t.id = $1 AND s.user_id = $2`,
+    { bind: [tokenId, userId], type: QueryTypes.SELECT },
+  );
+  return row ?? null;
+}
+
+async function revokeWhere(db: Sequelize, where: string, bind: unknown[], reason: string): Promise<string[]> {
+  const rows = await db.query<{ id: string }>(
+    `UPDATE sessions SET revoked_at = now(), revoke_reason = $${bind.length + 1} WHERE ${where} AND revoked_at IS NULL RETURNING id`,
+    { bind: [...bind, reason], type: QueryTypes.SELECT },
+  );
+  return rows.map((row) => row.id);
+}
+
+/** Revokes the sessions given that are not revoked yet; returns those it revoked. */
+export function revokeSessions(db: Sequelize, sessionIds: string[], reason: string): Promise<string[]> {
+  return revokeWhere(db, "id = ANY($1::uuid[])", [sessionIds], reason);
+}
+
+/** Revokes every live session of a user; returns those it revoked. */
+export function revokeUserSessions(db: Sequelize, userId: string, reason: string): Promise<string[]> {
+  return revokeWhere(db, "user_id = $1", [userId], reason);
+}
+
+/** Sessions (of one user, or everyone's) revoked within the last `withinSeconds`. */
+export async function recentlyRevokedSessions(db: Sequelize, withinSeconds: number, userId: string | null): Promise<string[]> {
+  const rows = await db.query<{ id: string }>(
+    `SELECT id FROM sessions WHERE revoked_at > now() - make_interval(secs => $1) AND ($2::uuid IS NULL OR user_id = $2::uuid)`,
+    { bind: [withinSeconds, userId], type: QueryTypes.SELECT },
+  );
+  return rows.map((row) => row.id);
+}
+
+/** The time zone of the user, when `sessionId` is a live (not revoked) session of theirs. */
+export async function liveSessionTimezone(db: Sequelize, sessionId: string, userId: string): Promise<string | null> {
+  const [row] = await db.query<{ timezone: string }>(
+    `SELECT u.timezone FROM sessions s JOIN users u ON u.id = s.user_id
+      WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL`,
+    { bind: [sessionId, userId], type: QueryTypes.SELECT },
+  );
+  return row?.timezone ?? null;
+}

@@ -1,0 +1,131 @@
+/**
+ * The outbox's tables, `outbox` and `outbox_cursors` (migrations/002, 004), written by every
+ * service that records domain events and read by every outbox consumer, through the outbox
+ * mixins (mixins/outbox.mixin.ts, mixins/outbox-consumer.mixin.ts) only. Every SQL statement on
+ * them is here.
+ */
+import { QueryTypes, type Sequelize, type Transaction } from "sequelize";
+
+/** pg advisory lock key held by the one relay publishing at a time ("outbox" in ASCII). */
+const RELAY_LOCK = 0x6f7574626f78;
+
+/** `occurredAt` as ISO-8601 UTC with microseconds: events of one transaction stay ordered. */
+const OCCURRED_AT = `to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"') AS "occurredAt"`;
+
+/** An event as stored. */
+export interface OutboxRow {
+  id: string;
+  eventId: string;
+  event: string;
+  userId: string | null;
+  payload: Record<string, unknown>;
+  occurredAt: string;
+}
+
+export async function insertEvent(
+  db: Sequelize,
+  transaction: Transaction,
+  event: { eventId: string; event: string; userId: string | null; payload: object },
+): Promise<void> {
+  await db.query("INSERT INTO outbox (event_id, event, user_id, payload) VALUES ($1, $2, $3, $4::jsonb)", {
+    bind: [event.eventId, event.event, event.userId, JSON.stringify(event.payload)],
+    transaction,
+  });
+}
+
+/** Takes the relay's lease until the transaction ends; false when another node is relaying. */
+export async function tryRelayLease(db: Sequelize, transaction: Transaction): Promise<boolean> {
+  const [{ locked }] = await db.query<{ locked: boolean }>("SELECT pg_try_advisory_xact_lock($1) AS locked", {
+    bind: [RELAY_LOCK],
+    type: QueryTypes.SELECT,
+    transaction,
+  });
+  return locked;
+}
+
+/** The oldest unpublished events, locked for this relay. */
+export function unpublished(db: Sequelize, transaction: Transaction, limit: number): Promise<OutboxRow[]> {
+  return db.query<OutboxRow>(
+    `SELECT id, event_id AS "eventId", event, user_id AS "userId", payload, ${OCCURRED_AT} FROM outbox
+      WHERE published_at IS NULL ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED`,
+    { bind: [limit], type: QueryTypes.SELECT, transaction },
+  );
+}
+
+/**
+ * Marks rows published, stamped in the order given with the next `published_seq` values: under
+ * the relay's lease, so stamps follow commit order. Reserves a block of the sequence, then
+ * numbers the rows within it.
+ */
+export async function markPublished(db: Sequelize, transaction: Transaction, ids: string[]): Promise<void> {
+  await db.query(
+    `WITH block AS (SELECT nextval('outbox_published_seq') AS first),
+          reserved AS (SELECT setval('outbox_published_seq', first + $2 - 1) FROM block)
+     UPDATE outbox SET published_at = now(), published_seq = block.first + sent.n - 1
+       FROM unnest($1::bigint[]) WITH ORDINALITY AS sent(id, n), block, reserved
+      WHERE outbox.id = sent.id`,
+    { bind: [ids, ids.length], transaction },
+  );
+}
+
+export async function ensureCursor(db: Sequelize, consumer: string): Promise<void> {
+  await db.query("INSERT INTO outbox_cursors (consumer) VALUES ($1) ON CONFLICT (consumer) DO NOTHING", { bind: [consumer] });
+}
+
+/**
+ * Takes (or renews) the consumer's lease for `leaseMs` and returns its position; null while
+ * another holder's lease runs.
+ */
+export async function leaseCursor(db: Sequelize, consumer: string, holder: string, leaseMs: number): Promise<string | null> {
+  const [row] = await db.query<{ position: string }>(
+    `UPDATE outbox_cursors SET lease_holder = $2, lease_until = now() + make_interval(secs => $3::double precision / 1000)
+      WHERE consumer = $1 AND (lease_until IS NULL OR lease_until < now() OR lease_holder = $2) RETURNING position`,
+    { bind: [consumer, holder, leaseMs], type: QueryTypes.SELECT },
+  );
+  return row ? String(row.position) : null;
+}
+
+/**
+ * Moves the cursor (or leaves it, with `position` null) and gives the lease up; false when the
+ * lease had run out and another holder took the cursor over (it handles the batch again).
+ */
+export async function releaseCursor(db: Sequelize, consumer: string, holder: string, position: string | null): Promise<boolean> {
+  const rows = await db.query(
+    `UPDATE outbox_cursors SET position = coalesce($3::bigint, position), lease_holder = NULL, lease_until = NULL, updated_at = now()
+      WHERE consumer = $1 AND lease_holder = $2 RETURNING consumer`,
+    { bind: [consumer, holder, position], type: QueryTypes.SELECT },
+  );
+  return rows.length > 0;
+}
+
+export interface PublishedEvent extends Omit<OutboxRow, "id"> {
+  seq: string;
+}
+
+/**
+ * In one statement (one snapshot): the newest stamp this read can see (`top`, null when nothing
+ * was published yet), and up to `limit` of the wanted events stamped after `position`.
+ */
+export async function publishedAfter(
+  db: Sequelize,
+  position: string,
+  events: readonly string[],
+  limit: number,
+): Promise<{ top: string | null; events: PublishedEvent[] }> {
+  // A row per event found, or one row of nulls but `top` when none was.
+  const rows = await db.query<{ top: string | null; seq: string | null } & Omit<PublishedEvent, "seq">>(
+    `SELECT hw.top, o.seq, o."eventId", o.event, o."userId", o.payload, o."occurredAt"
+       FROM (SELECT (SELECT published_seq FROM outbox WHERE published_seq IS NOT NULL
+                      ORDER BY published_seq DESC LIMIT 1) AS top) hw
+       LEFT JOIN LATERAL (
+         SELECT published_seq AS seq, event_id AS "eventId", event, user_id AS "userId", payload, ${OCCURRED_AT} FROM outbox
+          WHERE published_seq > $1 AND event = ANY($2::text[])
+          ORDER BY published_seq LIMIT $3) o ON true`,
+    { bind: [position, [...events], limit], type: QueryTypes.SELECT },
+  );
+  const top = rows[0]?.top ?? null;
+  return {
+    top: top === null ? null : String(top),
+    events: rows.flatMap(({ top: _top, seq, ...event }) => (seq === null ? [] : [{ ...event, seq: String(seq) }])),
+  };
+}
