@@ -31,7 +31,14 @@ export interface User {
 }
 
 export function toUser(row: UserRecord): User {
-  return { id: row.id, email: row.email, displayName: row.displayName, timezone: row.timezone, role: row.role, createdAt: row.createdAt.toISOString() };
+  return {
+    id: row.id,
+    email: row.email,
+    displayName: row.displayName,
+    timezone: row.timezone,
+    role: row.role,
+    createdAt: row.createdAt.toISOString(),
+  };
 }
 
 export type UserChanges = Partial<Pick<UserRecord, "displayName" | "timezone" | "role" | "webhookUrl" | "webhookSecret">>;
@@ -57,7 +64,11 @@ const COLUMN_OF: Record<keyof UserChanges, string> = {
 };
 
 async function oneUser(db: Sequelize, where: string, bind: unknown[], transaction?: Transaction): Promise<UserRecord | null> {
-  const [row] = await db.query<UserRecord>(`SELECT ${USER_COLUMNS} FROM users WHERE ${where}`, { bind, type: QueryTypes.SELECT, transaction });
+  const [row] = await db.query<UserRecord>(`SELECT ${USER_COLUMNS} FROM users WHERE ${where}`, {
+    bind,
+    type: QueryTypes.SELECT,
+    transaction,
+  });
   return row ?? null;
 }
 
@@ -164,7 +175,11 @@ export async function markRefreshTokenUsed(db: Sequelize, transaction: Transacti
 }
 
 /** The session and hash of a refresh token, if it is one of the user's. */
-export async function userRefreshToken(db: Sequelize, tokenId: string, userId: string): Promise<{ sessionId: string; tokenHash: Buffer } | null> {
+export async function userRefreshToken(
+  db: Sequelize,
+  tokenId: string,
+  userId: string,
+): Promise<{ sessionId: string; tokenHash: Buffer } | null> {
   const [row] = await db.query<{ sessionId: string; tokenHash: Buffer }>(
     `SELECT t.session_id AS "sessionId", t.token_hash AS "tokenHash" FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
       WHERE t.id = $1 AND s.user_id = $2`,

@@ -127,10 +127,13 @@ export function listCheckins(db: Sequelize, habitId: string, from: LocalDate, to
 
 /** The date of the habit's earliest check-in, or null. */
 export async function earliestCheckin(db: Sequelize, habitId: string): Promise<LocalDate | null> {
-  const [{ first }] = await db.query<{ first: string | null }>("SELECT to_char(min(date), 'YYYY-MM-DD') AS first FROM checkins WHERE habit_id = $1", {
-    bind: [habitId],
-    type: QueryTypes.SELECT,
-  });
+  const [{ first }] = await db.query<{ first: string | null }>(
+    "SELECT to_char(min(date), 'YYYY-MM-DD') AS first FROM checkins WHERE habit_id = $1",
+    {
+      bind: [habitId],
+      type: QueryTypes.SELECT,
+    },
+  );
   return first;
 }
 

@@ -159,7 +159,14 @@ export async function saveHabit(db: Sequelize, transaction: Transaction, habit: 
 }
 
 /** Moves the user's habits at positions low..high by `step` (±1), making room or closing a gap. */
-export async function shiftPositions(db: Sequelize, transaction: Transaction, userId: string, low: number, high: number, step: 1 | -1): Promise<void> {
+export async function shiftPositions(
+  db: Sequelize,
+  transaction: Transaction,
+  userId: string,
+  low: number,
+  high: number,
+  step: 1 | -1,
+): Promise<void> {
   await db.query("UPDATE habits SET position = position + $4 WHERE user_id = $1 AND position BETWEEN $2 AND $3", {
     bind: [userId, low, high, step],
     transaction,
@@ -168,7 +175,10 @@ export async function shiftPositions(db: Sequelize, transaction: Transaction, us
 
 /** Closes the gap a deleted habit left at `position`. */
 export async function closeGap(db: Sequelize, transaction: Transaction, userId: string, position: number): Promise<void> {
-  await db.query("UPDATE habits SET position = position - 1 WHERE user_id = $1 AND position > $2", { bind: [userId, position], transaction });
+  await db.query("UPDATE habits SET position = position - 1 WHERE user_id = $1 AND position > $2", {
+    bind: [userId, position],
+    transaction,
+  });
 }
 
 /** Deletes the habit (its check-ins and other rows referencing it go with it: ON DELETE CASCADE). */
@@ -178,5 +188,7 @@ export async function deleteHabit(db: Sequelize, transaction: Transaction, id: s
 
 /** Active habits that have reminders, for the reminder scan. */
 export function habitsWithReminders(db: Sequelize): Promise<HabitRecord[]> {
-  return db.query<HabitRecord>(`SELECT ${COLUMNS} FROM habits WHERE NOT archived AND reminders <> '[]'::jsonb`, { type: QueryTypes.SELECT });
+  return db.query<HabitRecord>(`SELECT ${COLUMNS} FROM habits WHERE NOT archived AND reminders <> '[]'::jsonb`, {
+    type: QueryTypes.SELECT,
+  });
 }

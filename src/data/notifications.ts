@@ -55,10 +55,13 @@ export type PageEnd = { kind: "start" } | { kind: "notification"; id: string } |
 export async function listNotifications(db: Sequelize, userId: string, before: PageEnd, limit: number): Promise<Notification[] | null> {
   let bound: [string | Date, string] = ["infinity", MAX_UUID];
   if (before.kind === "notification") {
-    const [anchor] = await db.query<{ createdAt: Date }>(`SELECT created_at AS "createdAt" FROM notifications WHERE id = $1 AND user_id = $2`, {
-      bind: [before.id, userId],
-      type: QueryTypes.SELECT,
-    });
+    const [anchor] = await db.query<{ createdAt: Date }>(
+      `SELECT created_at AS "createdAt" FROM notifications WHERE id = $1 AND user_id = $2`,
+      {
+        bind: [before.id, userId],
+        type: QueryTypes.SELECT,
+      },
+    );
     if (!anchor) return null;
     bound = [anchor.createdAt, before.id];
   } else if (before.kind === "instant") {
@@ -89,7 +92,16 @@ export async function markRead(db: Sequelize, id: string, userId: string): Promi
 export async function insertNotification(
   db: Sequelize,
   transaction: Transaction,
-  notification: { userId: string; type: NotificationType; eventId: string; title: string; text: string; html: string; data: object; createdAt: string },
+  notification: {
+    userId: string;
+    type: NotificationType;
+    eventId: string;
+    title: string;
+    text: string;
+    html: string;
+    data: object;
+    createdAt: string;
+  },
 ): Promise<string | null> {
   const rows = await db.query<{ id: string }>(
     `INSERT INTO notifications (id, user_id, type, event_id, title, body, html, data, created_at)
@@ -113,7 +125,13 @@ export async function insertNotification(
   return rows[0]?.id ?? null;
 }
 
-export async function insertDelivery(db: Sequelize, transaction: Transaction, notificationId: string, channel: ChannelName, target: string): Promise<void> {
+export async function insertDelivery(
+  db: Sequelize,
+  transaction: Transaction,
+  notificationId: string,
+  channel: ChannelName,
+  target: string,
+): Promise<void> {
   await db.query("INSERT INTO deliveries (notification_id, channel, target) VALUES ($1, $2, $3)", {
     bind: [notificationId, channel, target],
     transaction,
@@ -180,7 +198,10 @@ export async function recordFailure(
 }
 
 export async function recordSent(db: Sequelize, deliveryId: string): Promise<void> {
-  await db.query("UPDATE deliveries SET state = 'sent', sent_at = now(), updated_at = now(), last_error = NULL WHERE id = $1 AND state = 'pending'", {
-    bind: [deliveryId],
-  });
+  await db.query(
+    "UPDATE deliveries SET state = 'sent', sent_at = now(), updated_at = now(), last_error = NULL WHERE id = $1 AND state = 'pending'",
+    {
+      bind: [deliveryId],
+    },
+  );
 }
