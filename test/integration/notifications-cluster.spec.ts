@@ -116,7 +116,9 @@ describeCluster("notifications and reminders across node processes (real Redis a
     expect(await count("SELECT count(*) AS n FROM notifications")).toBe(5);
 
     // The gateway routes to the notifications nodes once it has discovered them.
-    await waitFor("the inbox through the gateway", async () => ((await api.get("/notifications", a.token)).status === 200 ? true : undefined));
+    await waitFor("the inbox through the gateway", async () =>
+      (await api.get("/notifications", a.token)).status === 200 ? true : undefined,
+    );
     const inboxA = (await api.get("/notifications", a.token)).body as Array<{ id: string; type: string; title: string; createdAt: string }>;
     const inboxB = (await api.get("/notifications", b.token)).body as Array<{ id: string; type: string; title: string }>;
     // Newest first, in the order the events happened.
