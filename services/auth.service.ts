@@ -8,7 +8,7 @@
  * for time zones (`auth.timezones`) and recipients (`auth.recipients`).
  */
 import type { Context, ServiceSchema, ServiceSettingSchema } from "moleculer";
-import { UniqueConstraintError } from "sequelize";
+import { isUniqueViolation } from "../src/sql";
 import { randomBytes, randomUUID } from "node:crypto";
 import { DbMixin, type DbMethods } from "../mixins/db.mixin";
 import { OutboxMixin, type OutboxMethods } from "../mixins/outbox.mixin";
@@ -155,8 +155,7 @@ export default function AuthService(runtime: Runtime): ServiceSchema<ServiceSett
             })
             .catch((err: unknown) => {
               // Lost a race with a concurrent registration of the same email.
-              if (err instanceof UniqueConstraintError)
-                throw new ConflictError("An account with this email already exists", ERR_EMAIL_TAKEN);
+              if (isUniqueViolation(err)) throw new ConflictError("An account with this email already exists", ERR_EMAIL_TAKEN);
               throw err;
             });
           await publishTimezone(runtime.store, result.user.id, result.user.timezone);

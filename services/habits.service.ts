@@ -1,13 +1,16 @@
 /**
  * Habits: create, list, read, update (including archive and reorder) and delete, each for the
  * caller's own habits only — another user's habit is 404, never 403. Positions stay 0..n−1
- * without gaps; changes to them are serialised per user (a lock on the user's habits). Every
- * change and its event (`habit.created`, `habit.updated`, `habit.archived`, `habit.deleted`)
- * commit together through the outbox. Owns `habits` (src/data/habits.ts); `tracking` and
- * `reminders` read habits through the internal actions at the end.
+ * without gaps; changes are serialised per user (the user's `habit_lists` row). Every change and
+ * its event (`habit.created`, `habit.updated`, `habit.archived`, `habit.deleted`) commit together
+ * through the outbox, and the user's habits are published to the shared store as they are after
+ * it (src/habit-lists.ts), where `tracking` reads them on its hot paths. Owns `habits` and
+ * `habit_lists` (src/data/habits.ts); `tracking` and `reminders` also read habits through the
+ * internal actions at the end.
  */
 import type { Context, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import { randomUUID } from "node:crypto";
+import type { Transaction } from "sequelize";
 import { DbMixin, type DbMethods } from "../mixins/db.mixin";
 import { OutboxMixin, type OutboxMethods } from "../mixins/outbox.mixin";
 import { EARLIEST_START_DATE, normalizeSchedule, scheduleProblem, targetProblem, type Schedule, type Target } from "../lib/habit-rules";
@@ -18,6 +21,8 @@ import { NotFoundError } from "../src/errors";
 import { requireUser, requireUserId, type CallMeta } from "../src/caller";
 import { requireDatabase, type Runtime } from "../src/runtime";
 import type { HabitEvent } from "../src/events";
+import { habitLists, type HabitList } from "../src/habit-lists";
+import type { VersionedDocuments } from "../src/versioned-documents";
 import * as habits from "../src/data/habits";
 import { toDefinition, toHabit, type Habit, type HabitDefinition, type HabitRecord } from "../src/data/habits";
 
@@ -61,12 +66,17 @@ const fields = {
 } as const;
 
 interface HabitsMethods extends DbMethods, OutboxMethods {
+  changeHabitsOf<R>(userId: string, change: (transaction: Transaction) => Promise<R>): Promise<R>;
   ownHabit(userId: string | null, id: string): Promise<HabitRecord>;
+}
+
+interface HabitsLocals {
+  lists: VersionedDocuments<HabitDefinition[]>;
 }
 
 const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
 
-export default function HabitsService(runtime: Runtime): ServiceSchema<ServiceSettingSchema, HabitsMethods> {
+export default function HabitsService(runtime: Runtime): ServiceSchema<ServiceSettingSchema, HabitsMethods, HabitsLocals> {
   return {
     name: "habits",
 
@@ -80,8 +90,7 @@ export default function HabitsService(runtime: Runtime): ServiceSchema<ServiceSe
         async handler(ctx: Context<CreateHabitParams, CallMeta>): Promise<Habit> {
           const user = await requireUser(ctx);
           const db = this.sequelize();
-          const habit = await db.transaction(async (transaction) => {
-            await habits.lockUserHabits(db, transaction, user.id);
+          const habit = await this.changeHabitsOf(user.id, async (transaction) => {
             const count = await habits.countHabits(db, user.id, transaction);
             assertRoomForHabit(count, runtime.config.maxHabitsPerUser);
             const record = await habits.insertHabit(db, transaction, {
@@ -145,8 +154,7 @@ export default function HabitsService(runtime: Runtime): ServiceSchema<ServiceSe
             assertStartDateKeepsCheckins(startDate, await ctx.call<string | null, HabitIdParams>("tracking.earliestCheckin", { id }));
           }
           const db = this.sequelize();
-          return db.transaction(async (transaction) => {
-            await habits.lockUserHabits(db, transaction, userId);
+          return this.changeHabitsOf(userId, async (transaction) => {
             const stored = await habits.findHabit(db, id, userId, transaction);
             if (!stored) throw new NotFoundError("Habit");
             const next: HabitRecord = {
@@ -188,8 +196,7 @@ export default function HabitsService(runtime: Runtime): ServiceSchema<ServiceSe
         async handler(ctx: Context<HabitIdParams, CallMeta>): Promise<null> {
           const userId = requireUserId(ctx);
           const db = this.sequelize();
-          await db.transaction(async (transaction) => {
-            await habits.lockUserHabits(db, transaction, userId);
+          await this.changeHabitsOf(userId, async (transaction) => {
             const stored = await habits.findHabit(db, ctx.params.id, userId, transaction);
             if (!stored) throw new NotFoundError("Habit");
             const habit = toHabit(stored);
@@ -215,12 +222,18 @@ export default function HabitsService(runtime: Runtime): ServiceSchema<ServiceSe
         },
       },
 
-      /** A user's active habits in position order, with what their streaks are computed from (for `tracking`). */
-      definitions: {
+      /**
+       * All of a user's habits (archived too) in position order, with what their streaks are
+       * computed from, as published to the shared store (for `tracking`, when it finds no copy there).
+       */
+      ofUser: {
         visibility: "public",
         params: { $$strict: true, userId: UUID },
-        async handler(ctx: Context<{ userId: string }>): Promise<HabitDefinition[]> {
-          return (await habits.listHabits(this.sequelize(), ctx.params.userId, false)).map(toDefinition);
+        async handler(ctx: Context<{ userId: string }>): Promise<HabitList> {
+          const stored = await habits.habitsOfUser(this.sequelize(), ctx.params.userId);
+          const list: HabitList = { revision: stored.revision, value: stored.habits.map(toDefinition) };
+          await this.lists.put(ctx.params.userId, list.revision, list.value);
+          return list;
         },
       },
 
@@ -235,11 +248,33 @@ export default function HabitsService(runtime: Runtime): ServiceSchema<ServiceSe
     },
 
     methods: {
+      /**
+       * One change to a user's habits, in a transaction that holds the user's list row (changes
+       * to one user's habits happen one at a time) and publishes the user's habits as they are
+       * after it (src/habit-lists.ts): pending before the commit, the new list after.
+       */
+      async changeHabitsOf<R>(userId: string, change: (transaction: Transaction) => Promise<R>): Promise<R> {
+        const db = this.sequelize();
+        const { result, list } = await db.transaction(async (transaction) => {
+          await habits.bumpListRevision(db, transaction, userId);
+          const result = await change(transaction);
+          const list = await habits.habitsOfUser(db, userId, transaction);
+          await this.lists.markPending(userId, list.revision);
+          return { result, list };
+        });
+        await this.lists.put(userId, list.revision, list.habits.map(toDefinition));
+        return result;
+      },
+
       async ownHabit(userId: string | null, id: string) {
         const record = await habits.findHabit(this.sequelize(), id, userId);
         if (!record) throw new NotFoundError("Habit");
         return record;
       },
+    },
+
+    created() {
+      this.lists = habitLists(runtime.store, (message) => this.logger.warn(message));
     },
   };
 }

@@ -2,29 +2,44 @@
  * Check-ins, streaks, stats and the day's dashboard (docs/contract.md, "Check-ins", "Streaks,
  * stats, dashboard"). A check-in is keyed by (habit, local date); each write and its events
  * (`checkin.recorded` / `checkin.removed` carrying the new streak, and `streak.milestone` once
- * per habit, milestone and run) commit in one transaction through the outbox. Streaks come from
+ * per habit, milestone and run) commit together through the outbox. Streaks come from
  * lib/progress.ts over the habit's check-ins, cached per habit (src/streak-cache.ts).
+ * The hot paths (docs/architecture.md, "Read models") read the caller's habits as `habits`
+ * publishes them (src/habit-lists.ts) and the streak entry in one store round trip, so a warm
+ * streak or dashboard read costs no database read; a check-in for today whose entry is current
+ * and crosses no milestone is one statement (`recordAtRevision`), others a transaction.
  * Owns `checkins`, `milestones` and `habit_progress` (src/data/checkins.ts); the habits
- * themselves come from the habits service (`habits.definition(s)`), the user's zone with the
- * request (src/caller.ts).
+ * themselves come from `habits`, the user's zone with the request (src/caller.ts).
  */
 import type { Context, ServiceSchema, ServiceSettingSchema } from "moleculer";
+import { randomUUID } from "node:crypto";
 import type { Transaction } from "sequelize";
 import { DbMixin, type DbMethods } from "../mixins/db.mixin";
 import { OutboxMixin, type OutboxMethods } from "../mixins/outbox.mixin";
 import { todayIn, type LocalDate } from "../lib/dates";
-import type { CheckinFacts, CheckinStatus } from "../lib/habit-rules";
+import { isCompleted, type CheckinFacts, type CheckinStatus } from "../lib/habit-rules";
 import { computeStats, streakView, type DayStatus, type Stats, type StreakView } from "../lib/progress";
 import { assertCheckinFits, milestonesReached, resolveRange } from "../lib/checkin-rules";
 import { localDateRule } from "../src/params";
 import { NotFoundError } from "../src/errors";
-import { requireUser, requireUserId, type CallMeta } from "../src/caller";
+import { requireUser, type CallMeta } from "../src/caller";
 import { requireDatabase, type Runtime } from "../src/runtime";
-import { StreakCache, historyOf, isFresh, summarize, withTodayCheckin, type CachedProgress, type HabitState } from "../src/streak-cache";
+import {
+  historyOf,
+  isCurrent,
+  streakCache,
+  summarize,
+  withTodayCheckin,
+  type CachedProgress,
+  type HabitState,
+  type StreakEntry,
+} from "../src/streak-cache";
+import { habitLists, type HabitList } from "../src/habit-lists";
+import { getPair, type VersionedDocuments } from "../src/versioned-documents";
 import type { CheckinEvent, MilestoneEvent } from "../src/events";
 import { publicHabit, type Habit, type HabitDefinition } from "../src/data/habits";
 import * as checkins from "../src/data/checkins";
-import { toCheckin, type Checkin } from "../src/data/checkins";
+import { toCheckin, type Checkin, type CheckinRecord } from "../src/data/checkins";
 
 export interface CheckinBody {
   status?: CheckinStatus;
@@ -66,30 +81,35 @@ const checkinFields = {
 const UUID = { type: "uuid" } as const;
 const range = { from: { ...localDateRule, optional: true }, to: { ...localDateRule, optional: true } } as const;
 
-/** A habit of the caller's, as its streak is computed now, with its cache entry (if any). */
+/** A habit of the caller's, as its streak is computed today, with its streak entry when that is current. */
 interface Loaded {
   definition: HabitDefinition;
   state: HabitState;
-  cached: CachedProgress | null;
+  entry: StreakEntry | null;
 }
 
+/** A check-in as asked for, its date resolved. */
+type CheckinWrite = Pick<CheckinRecord, "habitId" | "date" | "status" | "value" | "note">;
+
 interface TrackingMethods extends DbMethods, OutboxMethods {
+  habitsOf(ctx: Context<unknown, CallMeta>, userId: string, published: HabitList | null): Promise<HabitList>;
   load(ctx: Context<unknown, CallMeta>, habitId: string): Promise<Loaded>;
   progressOf(loaded: Loaded): Promise<CachedProgress>;
+  recompute(habitIds: string[], states: Map<string, HabitState>): Promise<Map<string, CachedProgress>>;
   history(habitId: string, transaction?: Transaction): Promise<CheckinFacts[]>;
   writeCheckin(ctx: Context<unknown, CallMeta>, habitId: string, date: LocalDate | undefined, body: CheckinBody): Promise<Checkin>;
+  recordForToday(loaded: Loaded & { entry: StreakEntry }, write: CheckinWrite): Promise<{ record: CheckinRecord; created: boolean } | null>;
+  recordInTransaction(loaded: Loaded, write: CheckinWrite): Promise<{ record: CheckinRecord; created: boolean }>;
 }
 
 interface TrackingLocals {
-  streaks: StreakCache;
+  streaks: VersionedDocuments<CachedProgress>;
+  lists: VersionedDocuments<HabitDefinition[]>;
 }
 
 export default function TrackingService(runtime: Runtime): ServiceSchema<ServiceSettingSchema, TrackingMethods, TrackingLocals> {
-  const stateOf = (definition: HabitDefinition, revision: number, timezone: string): HabitState => ({
-    rules: definition,
-    revision,
-    today: todayIn(timezone, runtime.clock.now()),
-  });
+  const stateOf = (definition: HabitDefinition, today: LocalDate): HabitState => ({ rules: definition, today });
+  const todayOf = (timezone: string) => todayIn(timezone, runtime.clock.now());
 
   return {
     name: "tracking",
@@ -124,19 +144,20 @@ export default function TrackingService(runtime: Runtime): ServiceSchema<Service
         async handler(ctx: Context<CheckinKeyParams, CallMeta>): Promise<null> {
           const { definition, state } = await this.load(ctx, ctx.params.id);
           const db = this.sequelize();
-          const summary = await db.transaction(async (transaction) => {
+          const { revision, summary } = await db.transaction(async (transaction) => {
             const revision = await checkins.bumpRevision(db, transaction, definition.id);
             if (!(await checkins.deleteCheckin(db, transaction, definition.id, ctx.params.date))) throw new NotFoundError("Check-in");
-            const result = summarize({ ...state, revision }, await this.history(definition.id, transaction));
+            const summary = summarize(state, await this.history(definition.id, transaction));
             await this.recordEvent(transaction, "checkin.removed", definition.userId, {
               habitId: definition.id,
               date: ctx.params.date,
               checkin: null,
-              streak: streakView(result.progress),
+              streak: streakView(summary.progress),
             } satisfies CheckinEvent);
-            return result;
+            await this.streaks.markPending(definition.id, revision);
+            return { revision, summary };
           });
-          await this.streaks.put(definition.id, summary);
+          await this.streaks.put(definition.id, revision, summary);
           ctx.meta.$statusCode = 204;
           return null;
         },
@@ -181,31 +202,27 @@ export default function TrackingService(runtime: Runtime): ServiceSchema<Service
         params: { $$strict: true },
         async handler(ctx: Context<Record<string, never>, CallMeta>): Promise<{ date: LocalDate; habits: TodayEntry[] }> {
           const user = await requireUser(ctx);
-          const definitions = await ctx.call<HabitDefinition[], { userId: string }>("habits.definitions", { userId: user.id });
-          const ids = definitions.map((definition) => definition.id);
-          const [revisions, cached] = await Promise.all([checkins.revisions(this.sequelize(), ids), this.streaks.get(ids)]);
-          const states = definitions.map((definition) => stateOf(definition, revisions.get(definition.id) ?? 0, user.timezone));
-          // One query for the histories of every habit whose entry is not current.
-          const missing = states.filter((state, i) => !isFresh(cached[i], state)).map((state) => state.rules.id);
-          const histories = missing.length > 0 ? await checkins.histories(this.sequelize(), missing) : new Map<string, CheckinFacts[]>();
-          const entries: TodayEntry[] = [];
-          for (const [i, state] of states.entries()) {
-            let summary = cached[i];
-            if (!isFresh(summary, state)) {
-              summary = summarize(state, histories.get(state.rules.id) ?? []);
-              await this.streaks.put(state.rules.id, summary);
-            }
+          const [published] = await this.lists.get([user.id]);
+          const definitions = (await this.habitsOf(ctx, user.id, published)).value.filter((definition) => !definition.archived);
+          const today = todayOf(user.timezone);
+          const states = new Map(definitions.map((definition) => [definition.id, stateOf(definition, today)]));
+          const ids = [...states.keys()];
+          const entries = await this.streaks.get(ids);
+          const stale = ids.filter((id, i) => !isCurrent(entries[i], states.get(id) as HabitState));
+          const recomputed = await this.recompute(stale, states);
+          const habits = definitions.map((definition, i): TodayEntry => {
+            const summary = recomputed.get(definition.id) ?? (entries[i] as StreakEntry).value;
             const { current, longest, unit, score } = summary.progress;
-            entries.push({
-              habit: publicHabit(definitions[i]),
+            return {
+              habit: publicHabit(definition),
               due: summary.due,
               status: summary.todayStatus,
               value: summary.todayValue,
               streak: { current, longest, unit },
               score,
-            });
-          }
-          return { date: todayIn(user.timezone, runtime.clock.now()), habits: entries };
+            };
+          });
+          return { date: today, habits };
         },
       },
 
@@ -216,10 +233,9 @@ export default function TrackingService(runtime: Runtime): ServiceSchema<Service
         async handler(ctx: Context<{ habitId: string }>): Promise<StreakView> {
           const definition = await ctx.call<HabitDefinition, { id: string }>("habits.definition", { id: ctx.params.habitId });
           const zones = await ctx.call<Record<string, string>, { userIds: string[] }>("auth.timezones", { userIds: [definition.userId] });
-          const revision = (await checkins.revisions(this.sequelize(), [definition.id])).get(definition.id) ?? 0;
-          const [cached] = await this.streaks.get([definition.id]);
-          const loaded = { definition, state: stateOf(definition, revision, zones[definition.userId] ?? "UTC"), cached };
-          return streakView((await this.progressOf(loaded)).progress);
+          const state = stateOf(definition, todayOf(zones[definition.userId] ?? "UTC"));
+          const recomputed = await this.recompute([definition.id], new Map([[definition.id, state]]));
+          return streakView((recomputed.get(definition.id) as CachedProgress).progress);
         },
       },
 
@@ -243,25 +259,42 @@ export default function TrackingService(runtime: Runtime): ServiceSchema<Service
     },
 
     methods: {
-      /** The caller's habit (404 if it is not theirs), the check-ins' revision and the cache entry, read at once. */
+      /** The user's habits as published, or (none there) as `habits` reads and publishes them now. */
+      async habitsOf(ctx: Context<unknown, CallMeta>, userId: string, published: HabitList | null): Promise<HabitList> {
+        return published ?? (await ctx.call<HabitList, { userId: string }>("habits.ofUser", { userId }));
+      },
+
+      /** The caller's habit (404 if it is not theirs) and its streak entry, read in one store round trip when both are there. */
       async load(ctx: Context<unknown, CallMeta>, habitId: string): Promise<Loaded> {
-        const userId = requireUserId(ctx);
-        const [definition, revisions, [cached]] = await Promise.all([
-          ctx.call<HabitDefinition, { id: string; userId: string }>("habits.definition", { id: habitId, userId }),
-          checkins.revisions(this.sequelize(), [habitId]),
-          this.streaks.get([habitId]),
-        ]);
-        // After the habit (a stranger's call is 404 first); the zone is usually in the request already.
         const user = await requireUser(ctx);
-        return { definition, state: stateOf(definition, revisions.get(habitId) ?? 0, user.timezone), cached };
+        const warn = (message: string) => this.logger.warn(message);
+        const [published, entry] = await getPair(runtime.store, [this.lists, user.id], [this.streaks, habitId], warn);
+        const definition = (await this.habitsOf(ctx, user.id, published)).value.find((habit) => habit.id === habitId);
+        if (!definition) throw new NotFoundError("Habit");
+        const state = stateOf(definition, todayOf(user.timezone));
+        return { definition, state, entry: isCurrent(entry, state) ? entry : null };
       },
 
       /** The cached progress when current; else recomputed from the history, and cached. */
-      async progressOf({ definition, state, cached }: Loaded): Promise<CachedProgress> {
-        if (isFresh(cached, state)) return cached;
-        const summary = summarize(state, await this.history(definition.id));
-        await this.streaks.put(definition.id, summary);
-        return summary;
+      async progressOf({ definition, state, entry }: Loaded): Promise<CachedProgress> {
+        if (entry) return entry.value;
+        return (await this.recompute([definition.id], new Map([[definition.id, state]]))).get(definition.id) as CachedProgress;
+      },
+
+      /** Streak entries computed afresh from one snapshot of these habits' check-ins, and cached. */
+      async recompute(habitIds: string[], states: Map<string, HabitState>): Promise<Map<string, CachedProgress>> {
+        const computed = new Map<string, CachedProgress>();
+        if (habitIds.length === 0) return computed;
+        const snapshots = await checkins.progressSnapshots(this.sequelize(), habitIds);
+        await Promise.all(
+          habitIds.map((id) => {
+            const snapshot = snapshots.get(id) ?? { revision: 0, checkins: [] };
+            const summary = summarize(states.get(id) as HabitState, snapshot.checkins);
+            computed.set(id, summary);
+            return this.streaks.put(id, snapshot.revision, summary);
+          }),
+        );
+        return computed;
       },
 
       async history(habitId: string, transaction?: Transaction): Promise<CheckinFacts[]> {
@@ -274,44 +307,91 @@ export default function TrackingService(runtime: Runtime): ServiceSchema<Service
         requestedDate: LocalDate | undefined,
         body: CheckinBody,
       ): Promise<Checkin> {
-        const { definition, state, cached } = await this.load(ctx, habitId);
-        const date = requestedDate ?? state.today;
-        const status = body.status ?? "done";
-        const value = body.value ?? null;
-        assertCheckinFits({ date, status, value }, definition, state.today);
+        const loaded = await this.load(ctx, habitId);
+        const { definition, state, entry } = loaded;
+        const write: CheckinWrite = {
+          habitId,
+          date: requestedDate ?? state.today,
+          status: body.status ?? "done",
+          value: body.value ?? null,
+          note: body.note ?? null,
+        };
+        assertCheckinFits(write, definition, state.today);
+        const written =
+          (entry !== null && write.date === state.today ? await this.recordForToday({ ...loaded, entry }, write) : null) ??
+          (await this.recordInTransaction(loaded, write));
+        ctx.meta.$statusCode = written.created ? 201 : 200;
+        if (written.created) ctx.meta.$location = `/api/v1/habits/${habitId}/checkins/${write.date}`;
+        return toCheckin(written.record, definition.target);
+      },
+
+      /**
+       * Today's check-in on a current entry, in one statement with the milestones it reaches:
+       * the new entry is the entry's base with this check-in. Null (nothing written) when the
+       * habit was never written to (no progress row to guard on) or another write got in first.
+       */
+      async recordForToday({ definition, state, entry }: Loaded & { entry: StreakEntry }, write: CheckinWrite) {
+        const next = withTodayCheckin(state, entry.value.base, write);
+        if (entry.revision === 0) return null;
+        const revision = entry.revision + 1;
+        const { unit, currentRunStart: runStart } = next.progress;
+        await this.streaks.markPending(definition.id, revision);
+        const written = await checkins.recordAtRevision(this.sequelize(), {
+          checkin: write,
+          expectedRevision: entry.revision,
+          event: {
+            eventId: randomUUID(),
+            userId: definition.userId,
+            payload: { habitId: definition.id, date: write.date, streak: streakView(next.progress) } satisfies Omit<
+              CheckinEvent,
+              "checkin"
+            >,
+            checkin: { ...write, completed: isCompleted(write, definition.target) } satisfies Omit<Checkin, "createdAt" | "updatedAt">,
+          },
+          milestones: {
+            reached: milestonesReached(entry.value.progress.current, next.progress).map((milestone) => ({
+              milestone,
+              eventId: randomUUID(),
+            })),
+            unit,
+            runStart,
+            payload: { habitId: definition.id, habitName: definition.name, unit, date: write.date } satisfies Omit<
+              MilestoneEvent,
+              "milestone" | "runStart"
+            >,
+          },
+        });
+        if (!written) return null;
+        await this.streaks.put(definition.id, revision, next);
+        this.kickRelay();
+        return written;
+      },
+
+      /** Any check-in, in a transaction that holds the habit's progress row, with its milestones. */
+      async recordInTransaction({ definition, state, entry }: Loaded, write: CheckinWrite) {
         const db = this.sequelize();
-        const { checkin, summary, created } = await db.transaction(async (transaction) => {
-          // Takes the habit's progress row: writes to one habit happen one at a time from here.
+        const habitId = definition.id;
+        const { written, summary, revision } = await db.transaction(async (transaction) => {
           const revision = await checkins.bumpRevision(db, transaction, habitId);
-          const before: HabitState = { ...state, revision: revision - 1 };
-          const after: HabitState = { ...state, revision };
-          // A current entry is the state before this write. For today's date it is also all the
-          // new state needs (the check-in is applied to its base); otherwise the history is read
-          // once, and the new state is that history with this check-in.
-          const warm = isFresh(cached, before) ? cached : null;
-          const incremental = warm !== null && date === state.today;
+          // An entry at the revision before this write is its state before; for today's date it
+          // is also all the new state needs (the check-in is applied to its base). Otherwise the
+          // history is read once, and the new state is that history with this check-in.
+          const warm = entry !== null && entry.revision === revision - 1 ? entry.value : null;
+          const incremental = warm !== null && write.date === state.today;
           const history = incremental ? [] : await this.history(habitId, transaction);
-          const previous = warm ?? summarize(before, history);
-          const { record, created } = await checkins.upsertCheckin(db, transaction, {
-            habitId,
-            date,
-            status,
-            value,
-            note: body.note ?? null,
-          });
+          const previous = warm ?? summarize(state, history);
+          const written = await checkins.upsertCheckin(db, transaction, write);
           const next = incremental
-            ? withTodayCheckin(after, warm.base, { status, value })
-            : summarize(after, [...history.filter((entry) => entry.date !== date), record]);
-          const checkin = toCheckin(record, definition.target);
+            ? withTodayCheckin(state, warm.base, write)
+            : summarize(state, [...history.filter((checkin) => checkin.date !== write.date), written.record]);
           await this.recordEvent(transaction, "checkin.recorded", definition.userId, {
             habitId,
-            date,
-            checkin,
+            date: write.date,
+            checkin: toCheckin(written.record, definition.target),
             streak: streakView(next.progress),
           } satisfies CheckinEvent);
-          const runStart = next.progress.currentRunStart;
+          const { unit, currentRunStart: runStart } = next.progress;
           for (const milestone of milestonesReached(previous.progress.current, next.progress)) {
-            const { unit } = next.progress;
             if (runStart === null || !(await checkins.recordMilestone(db, transaction, { habitId, milestone, unit, runStart }))) continue;
             await this.recordEvent(transaction, "streak.milestone", definition.userId, {
               habitId,
@@ -319,21 +399,21 @@ export default function TrackingService(runtime: Runtime): ServiceSchema<Service
               milestone,
               unit,
               runStart,
-              date,
+              date: write.date,
             } satisfies MilestoneEvent);
           }
-          return { checkin, summary: next, created };
+          await this.streaks.markPending(habitId, revision);
+          return { written, summary: next, revision };
         });
-        // Written through after the commit; the revision keeps a slower, older write from winning.
-        await this.streaks.put(habitId, summary);
-        ctx.meta.$statusCode = created ? 201 : 200;
-        if (created) ctx.meta.$location = `/api/v1/habits/${habitId}/checkins/${date}`;
-        return checkin;
+        await this.streaks.put(habitId, revision, summary);
+        return written;
       },
     },
 
     created() {
-      this.streaks = new StreakCache(runtime.store, (message) => this.logger.warn(message));
+      const warn = (message: string) => this.logger.warn(message);
+      this.streaks = streakCache(runtime.store, warn);
+      this.lists = habitLists(runtime.store, warn);
     },
   };
 }

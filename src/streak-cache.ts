@@ -1,26 +1,26 @@
 /**
- * The streak cache (shared store): per habit, everything `/today` and `/streak` need for one
- * local day, and the base a check-in for today is applied to without reading the history again.
- * An entry is *validated, not invalidated*: it records the two revisions it was computed at —
- * the habit's rules (`habits.revision`) and its check-ins (`habit_progress.revision`) — and the
- * local date, and is used only while all three are current. Writes are compare-and-set on the
- * check-ins revision, so a slow writer holding an older computation never wins.
+ * The streak cache (shared store, src/versioned-documents.ts): per habit, everything `/today` and
+ * `/streak` need for one local day, and the base a check-in for today is applied to without
+ * reading the history again. Its revision is that of the habit's check-ins
+ * (`habit_progress.revision`): `tracking` marks it pending in every write and writes it after the
+ * commit. An entry is used while it was computed under the habit's current rules (the habit's
+ * own `revision`, bumped by `habits` when schedule, target or start date change) for the owner's
+ * current local date; otherwise it is recomputed from the history.
  */
 import type { LocalDate } from "../lib/dates";
 import type { CheckinFacts, Schedule, Target } from "../lib/habit-rules";
 import { baseBeforeToday, withToday, type DayStatus, type HabitHistory, type Progress, type TodayBase } from "../lib/progress";
 import type { SharedStore } from "./store";
+import { VersionedDocuments, type Found } from "./versioned-documents";
 
-/** A habit as its streak is computed: its rules, the check-ins' revision, and the owner's today. */
+/** A habit as its streak is computed: its rules and the owner's today. */
 export interface HabitState {
-  rules: { id: string; schedule: Schedule; target: Target; startDate: LocalDate; revision: number };
-  revision: number;
+  rules: { schedule: Schedule; target: Target; startDate: LocalDate; revision: number };
   today: LocalDate;
 }
 
 export interface CachedProgress {
   rulesRevision: number;
-  revision: number;
   today: LocalDate;
   progress: Progress;
   due: boolean;
@@ -29,8 +29,11 @@ export interface CachedProgress {
   base: TodayBase;
 }
 
-const TTL_SECONDS = 24 * 3600;
-const keyOf = (habitId: string) => `streak:${habitId}`;
+export type StreakEntry = Found<CachedProgress>;
+
+export function streakCache(store: SharedStore, warn: (message: string) => void): VersionedDocuments<CachedProgress> {
+  return new VersionedDocuments<CachedProgress>(store, "streak:", warn);
+}
 
 export function historyOf(state: HabitState, checkins: readonly CheckinFacts[]): HabitHistory {
   const { schedule, target, startDate } = state.rules;
@@ -46,7 +49,6 @@ export function withTodayCheckin(
   const { progress, due, status } = withToday(base, todayCheckin);
   return {
     rulesRevision: state.rules.revision,
-    revision: state.revision,
     today: base.today,
     progress,
     due,
@@ -62,33 +64,7 @@ export function summarize(state: HabitState, checkins: readonly CheckinFacts[]):
   return withTodayCheckin(state, base, checkins.find((checkin) => checkin.date === state.today) ?? null);
 }
 
-/** Whether an entry still describes the habit: same local day, same rules, same check-ins. */
-export function isFresh(entry: CachedProgress | null, state: HabitState): entry is CachedProgress {
-  return entry !== null && entry.today === state.today && entry.revision === state.revision && entry.rulesRevision === state.rules.revision;
-}
-
-export class StreakCache {
-  constructor(
-    private readonly store: SharedStore,
-    private readonly warn: (message: string) => void,
-  ) {}
-
-  /** The entries of these habits (null where absent, or where the store cannot answer: it is a cache). */
-  async get(habitIds: string[]): Promise<Array<CachedProgress | null>> {
-    try {
-      return await this.store.getJson<CachedProgress>(habitIds.map(keyOf));
-    } catch (err) {
-      this.warn(`Streak cache read failed: ${(err as Error).message}`);
-      return habitIds.map(() => null);
-    }
-  }
-
-  /** Writes an entry through; a failure only costs the next reader a recompute. */
-  async put(habitId: string, entry: CachedProgress): Promise<void> {
-    try {
-      await this.store.putJsonIfNewer(keyOf(habitId), entry, TTL_SECONDS);
-    } catch (err) {
-      this.warn(`Streak cache write failed for ${habitId}: ${(err as Error).message}`);
-    }
-  }
+/** Whether an entry describes the habit in this state: computed under these rules, for this day. */
+export function isCurrent(entry: StreakEntry | null, state: HabitState): entry is StreakEntry {
+  return entry !== null && entry.value.today === state.today && entry.value.rulesRevision === state.rules.revision;
 }

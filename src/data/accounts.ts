@@ -3,7 +3,8 @@
  * Every SQL statement on them is here; other services learn about accounts through `auth`'s
  * actions (time zones, recipients) or the user carried in a request.
  */
-import { QueryTypes, type Sequelize, type Transaction } from "sequelize";
+import type { Sequelize, Transaction } from "sequelize";
+import { run, sql, type Statement } from "../sql";
 
 export type Role = "user" | "admin";
 
@@ -63,35 +64,32 @@ const COLUMN_OF: Record<keyof UserChanges, string> = {
   webhookSecret: "webhook_secret",
 };
 
-async function oneUser(db: Sequelize, where: string, bind: unknown[], transaction?: Transaction): Promise<UserRecord | null> {
-  const [row] = await db.query<UserRecord>(`SELECT ${USER_COLUMNS} FROM users WHERE ${where}`, {
-    bind,
-    type: QueryTypes.SELECT,
-    transaction,
-  });
+async function oneUser(db: Sequelize, statement: Statement, values: unknown[], transaction?: Transaction): Promise<UserRecord | null> {
+  const [row] = await run<UserRecord>(db, statement, values, transaction);
   return row ?? null;
 }
 
+const USER_BY_EMAIL = sql(`SELECT ${USER_COLUMNS} FROM users WHERE lower(email) = lower($1)`);
 /** By e-mail (stored lower-cased; the unique index is on lower(email)). */
 export function findUserByEmail(db: Sequelize, email: string): Promise<UserRecord | null> {
-  return oneUser(db, "lower(email) = lower($1)", [email]);
+  return oneUser(db, USER_BY_EMAIL, [email]);
 }
 
+const USER_BY_ID = sql(`SELECT ${USER_COLUMNS} FROM users WHERE id = $1`);
 export function findUser(db: Sequelize, id: string, transaction?: Transaction): Promise<UserRecord | null> {
-  return oneUser(db, "id = $1", [id], transaction);
+  return oneUser(db, USER_BY_ID, [id], transaction);
 }
 
-/** @throws Sequelize's UniqueConstraintError when the e-mail is taken. */
+const INSERT_USER = sql(`INSERT INTO users (id, email, password_hash, display_name, timezone, role) VALUES ($1, $2, $3, $4, $5, $6)
+  RETURNING ${USER_COLUMNS}`);
+/** @throws a unique violation (`isUniqueViolation`) when the e-mail is taken. */
 export async function insertUser(
   db: Sequelize,
   transaction: Transaction,
   user: Omit<UserRecord, "createdAt" | "webhookUrl" | "webhookSecret">,
 ): Promise<UserRecord> {
-  const [row] = await db.query<UserRecord>(
-    `INSERT INTO users (id, email, password_hash, display_name, timezone, role) VALUES ($1, $2, $3, $4, $5, $6)
-     RETURNING ${USER_COLUMNS}`,
-    { bind: [user.id, user.email, user.passwordHash, user.displayName, user.timezone, user.role], type: QueryTypes.SELECT, transaction },
-  );
+  const values = [user.id, user.email, user.passwordHash, user.displayName, user.timezone, user.role];
+  const [row] = await run<UserRecord>(db, INSERT_USER, values, transaction);
   return row;
 }
 
@@ -100,53 +98,44 @@ export async function updateUser(db: Sequelize, id: string, changes: UserChanges
   const entries = Object.entries(changes).filter(([, value]) => value !== undefined) as Array<[keyof UserChanges, unknown]>;
   if (entries.length === 0) return findUser(db, id);
   const assignments = entries.map(([field], i) => `${COLUMN_OF[field]} = $${i + 2}`).join(", ");
-  const [row] = await db.query<UserRecord>(`UPDATE users SET ${assignments}, updated_at = now() WHERE id = $1 RETURNING ${USER_COLUMNS}`, {
-    bind: [id, ...entries.map(([, value]) => value)],
-    type: QueryTypes.SELECT,
-  });
+  // One statement per set of columns changed: a handful of texts, each prepared once.
+  const update = sql(`UPDATE users SET ${assignments}, updated_at = now() WHERE id = $1 RETURNING ${USER_COLUMNS}`);
+  const [row] = await run<UserRecord>(db, update, [id, ...entries.map(([, value]) => value)]);
   return row ?? null;
 }
 
+const TIMEZONES = sql("SELECT id, timezone FROM users WHERE id = ANY($1::uuid[])");
 /** The time zones of the users given that exist. */
 export async function userTimezones(db: Sequelize, ids: string[]): Promise<Map<string, string>> {
-  const rows = await db.query<{ id: string; timezone: string }>("SELECT id, timezone FROM users WHERE id = ANY($1::uuid[])", {
-    bind: [ids],
-    type: QueryTypes.SELECT,
-  });
+  const rows = await run<{ id: string; timezone: string }>(db, TIMEZONES, [ids]);
   return new Map(rows.map((row) => [row.id, row.timezone]));
 }
 
+const RECIPIENTS = sql(`SELECT id, email, display_name AS "displayName", webhook_url AS "webhookUrl", webhook_secret AS "webhookSecret"
+  FROM users WHERE id = ANY($1::uuid[])`);
 export function recipients(db: Sequelize, ids: string[]): Promise<Recipient[]> {
-  return db.query<Recipient>(
-    `SELECT id, email, display_name AS "displayName", webhook_url AS "webhookUrl", webhook_secret AS "webhookSecret"
-       FROM users WHERE id = ANY($1::uuid[])`,
-    { bind: [ids], type: QueryTypes.SELECT },
-  );
+  return run<Recipient>(db, RECIPIENTS, [ids]);
 }
 
 // ------------------------------------------------------------------------- sessions and tokens
 
+const INSERT_SESSION = sql("INSERT INTO sessions (id, user_id, expires_at) VALUES ($1, $2, now() + make_interval(secs => $3))");
 export async function insertSession(
   db: Sequelize,
   transaction: Transaction | undefined,
   session: { id: string; userId: string; ttlSeconds: number; refreshTokenId: string; refreshTokenHash: Buffer },
 ): Promise<void> {
-  await db.query("INSERT INTO sessions (id, user_id, expires_at) VALUES ($1, $2, now() + make_interval(secs => $3))", {
-    bind: [session.id, session.userId, session.ttlSeconds],
-    transaction,
-  });
+  await run(db, INSERT_SESSION, [session.id, session.userId, session.ttlSeconds], transaction);
   await insertRefreshToken(db, transaction, { id: session.refreshTokenId, sessionId: session.id, hash: session.refreshTokenHash });
 }
 
+const INSERT_REFRESH_TOKEN = sql("INSERT INTO refresh_tokens (id, session_id, token_hash) VALUES ($1, $2, $3)");
 export async function insertRefreshToken(
   db: Sequelize,
   transaction: Transaction | undefined,
   token: { id: string; sessionId: string; hash: Buffer },
 ): Promise<void> {
-  await db.query("INSERT INTO refresh_tokens (id, session_id, token_hash) VALUES ($1, $2, $3)", {
-    bind: [token.id, token.sessionId, token.hash],
-    transaction,
-  });
+  await run(db, INSERT_REFRESH_TOKEN, [token.id, token.sessionId, token.hash], transaction);
 }
 
 /** A refresh token and its session, locked for the rotation that follows. */
@@ -159,68 +148,60 @@ export interface LockedRefreshToken {
   expiresAt: Date;
 }
 
+const LOCK_REFRESH_TOKEN =
+  sql(`SELECT t.token_hash AS "tokenHash", t.used_at AS "usedAt", t.session_id AS "sessionId", s.user_id AS "userId",
+    s.revoked_at AS "revokedAt", s.expires_at AS "expiresAt"
+  FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
+  WHERE t.id = $1 FOR UPDATE OF t, s`);
 export async function lockRefreshToken(db: Sequelize, transaction: Transaction, tokenId: string): Promise<LockedRefreshToken | null> {
-  const [row] = await db.query<LockedRefreshToken>(
-    `SELECT t.token_hash AS "tokenHash", t.used_at AS "usedAt", t.session_id AS "sessionId", s.user_id AS "userId",
-            s.revoked_at AS "revokedAt", s.expires_at AS "expiresAt"
-       FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
-      WHERE t.id = $1 FOR UPDATE OF t, s`,
-    { bind: [tokenId], type: QueryTypes.SELECT, transaction },
-  );
+  const [row] = await run<LockedRefreshToken>(db, LOCK_REFRESH_TOKEN, [tokenId], transaction);
   return row ?? null;
 }
 
+const MARK_REFRESH_TOKEN_USED = sql("UPDATE refresh_tokens SET used_at = now() WHERE id = $1");
 export async function markRefreshTokenUsed(db: Sequelize, transaction: Transaction, tokenId: string): Promise<void> {
-  await db.query("UPDATE refresh_tokens SET used_at = now() WHERE id = $1", { bind: [tokenId], transaction });
+  await run(db, MARK_REFRESH_TOKEN_USED, [tokenId], transaction);
 }
 
+const USER_REFRESH_TOKEN = sql(`SELECT t.session_id AS "sessionId", t.token_hash AS "tokenHash"
+  FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id WHERE t.id = $1 AND s.user_id = $2`);
 /** The session and hash of a refresh token, if it is one of the user's. */
 export async function userRefreshToken(
   db: Sequelize,
   tokenId: string,
   userId: string,
 ): Promise<{ sessionId: string; tokenHash: Buffer } | null> {
-  const [row] = await db.query<{ sessionId: string; tokenHash: Buffer }>(
-    `SELECT t.session_id AS "sessionId", t.token_hash AS "tokenHash" FROM refresh_tokens t JOIN sessions s ON s.id = t.session_id
-      WHERE t.id = $1 AND s.user_id = $2`,
-    { bind: [tokenId, userId], type: QueryTypes.SELECT },
-  );
+  const [row] = await run<{ sessionId: string; tokenHash: Buffer }>(db, USER_REFRESH_TOKEN, [tokenId, userId]);
   return row ?? null;
 }
 
-async function revokeWhere(db: Sequelize, where: string, bind: unknown[], reason: string): Promise<string[]> {
-  const rows = await db.query<{ id: string }>(
-    `UPDATE sessions SET revoked_at = now(), revoke_reason = $${bind.length + 1} WHERE ${where} AND revoked_at IS NULL RETURNING id`,
-    { bind: [...bind, reason], type: QueryTypes.SELECT },
-  );
-  return rows.map((row) => row.id);
-}
+const revoking = (where: string) =>
+  sql(`UPDATE sessions SET revoked_at = now(), revoke_reason = $2 WHERE ${where} AND revoked_at IS NULL RETURNING id`);
+const REVOKE_SESSIONS = revoking("id = ANY($1::uuid[])");
+const REVOKE_USER_SESSIONS = revoking("user_id = $1");
 
 /** Revokes the sessions given that are not revoked yet; returns those it revoked. */
-export function revokeSessions(db: Sequelize, sessionIds: string[], reason: string): Promise<string[]> {
-  return revokeWhere(db, "id = ANY($1::uuid[])", [sessionIds], reason);
+export async function revokeSessions(db: Sequelize, sessionIds: string[], reason: string): Promise<string[]> {
+  return (await run<{ id: string }>(db, REVOKE_SESSIONS, [sessionIds, reason])).map((row) => row.id);
 }
 
 /** Revokes every live session of a user; returns those it revoked. */
-export function revokeUserSessions(db: Sequelize, userId: string, reason: string): Promise<string[]> {
-  return revokeWhere(db, "user_id = $1", [userId], reason);
+export async function revokeUserSessions(db: Sequelize, userId: string, reason: string): Promise<string[]> {
+  return (await run<{ id: string }>(db, REVOKE_USER_SESSIONS, [userId, reason])).map((row) => row.id);
 }
 
+export const RECENTLY_REVOKED = sql(`SELECT id FROM sessions
+  WHERE revoked_at > now() - make_interval(secs => $1) AND ($2::uuid IS NULL OR user_id = $2::uuid)`);
 /** Sessions (of one user, or everyone's) revoked within the last `withinSeconds`. */
 export async function recentlyRevokedSessions(db: Sequelize, withinSeconds: number, userId: string | null): Promise<string[]> {
-  const rows = await db.query<{ id: string }>(
-    `SELECT id FROM sessions WHERE revoked_at > now() - make_interval(secs => $1) AND ($2::uuid IS NULL OR user_id = $2::uuid)`,
-    { bind: [withinSeconds, userId], type: QueryTypes.SELECT },
-  );
+  const rows = await run<{ id: string }>(db, RECENTLY_REVOKED, [withinSeconds, userId]);
   return rows.map((row) => row.id);
 }
 
+export const LIVE_SESSION_TIMEZONE = sql(`SELECT u.timezone FROM sessions s JOIN users u ON u.id = s.user_id
+  WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL`);
 /** The time zone of the user, when `sessionId` is a live (not revoked) session of theirs. */
 export async function liveSessionTimezone(db: Sequelize, sessionId: string, userId: string): Promise<string | null> {
-  const [row] = await db.query<{ timezone: string }>(
-    `SELECT u.timezone FROM sessions s JOIN users u ON u.id = s.user_id
-      WHERE s.id = $1 AND s.user_id = $2 AND s.revoked_at IS NULL`,
-    { bind: [sessionId, userId], type: QueryTypes.SELECT },
-  );
+  const [row] = await run<{ timezone: string }>(db, LIVE_SESSION_TIMEZONE, [sessionId, userId]);
   return row?.timezone ?? null;
 }

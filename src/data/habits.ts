@@ -1,9 +1,11 @@
 /**
- * The `habits` service's table, `habits` (migrations/002, 003). Every SQL statement on it is here;
- * other services get habits through the service's actions (`habits.definition`,
- * `habits.definitions`, `habits.withReminders`).
+ * The `habits` service's tables, `habits` and `habit_lists` (migrations/002, 003, 007). Every SQL
+ * statement on them is here; other services get habits through the service's actions
+ * (`habits.definition`, `habits.ofUser`, `habits.withReminders`) and its published lists
+ * (src/habit-lists.ts).
  */
-import { QueryTypes, type Sequelize, type Transaction } from "sequelize";
+import type { Sequelize, Transaction } from "sequelize";
+import { run, sql } from "../sql";
 import type { Schedule, Target } from "../../lib/habit-rules";
 
 /** A habit as the API shows it. */
@@ -70,94 +72,109 @@ export function toHabit(record: HabitRecord): Habit {
   };
 }
 
-/** Serialises one user's changes to positions until the transaction ends (no other table is touched). */
-export async function lockUserHabits(db: Sequelize, transaction: Transaction, userId: string): Promise<void> {
-  await db.query("SELECT pg_advisory_xact_lock(hashtextextended($1, 7))", { bind: [userId], transaction });
+/**
+ * Starts a change to the user's habits: takes the user's list row (made on first use), which
+ * serialises changes to one user's habits (so positions stay 0..n-1), and bumps its revision.
+ */
+const BUMP_LIST = sql(`INSERT INTO habit_lists (user_id, revision) VALUES ($1, 1)
+  ON CONFLICT (user_id) DO UPDATE SET revision = habit_lists.revision + 1 RETURNING revision::float8 AS revision`);
+export async function bumpListRevision(db: Sequelize, transaction: Transaction, userId: string): Promise<number> {
+  const [{ revision }] = await run<{ revision: number }>(db, BUMP_LIST, [userId], transaction);
+  return revision;
 }
 
+/** All the user's habits (archived too) in position order, and their list's revision, in one snapshot. */
+export const HABITS_OF_USER = sql(`SELECT l."listRevision", h.* FROM
+    (SELECT coalesce((SELECT revision FROM habit_lists WHERE user_id = $1), 0)::float8 AS "listRevision") l
+    LEFT JOIN LATERAL (SELECT ${COLUMNS} FROM habits WHERE user_id = $1) h ON true
+  ORDER BY h.position`);
+export async function habitsOfUser(
+  db: Sequelize,
+  userId: string,
+  transaction?: Transaction,
+): Promise<{ revision: number; habits: HabitRecord[] }> {
+  // A row per habit, or one row of nulls but the revision when the user has none.
+  const rows = await run<{ listRevision: number } & HabitRecord>(db, HABITS_OF_USER, [userId], transaction);
+  return {
+    revision: rows[0].listRevision,
+    habits: rows.filter((row) => row.id !== null).map(({ listRevision: _list, ...habit }) => habit),
+  };
+}
+
+const COUNT = sql("SELECT count(*)::int AS count FROM habits WHERE user_id = $1");
 export async function countHabits(db: Sequelize, userId: string, transaction?: Transaction): Promise<number> {
-  const [{ count }] = await db.query<{ count: string }>("SELECT count(*) AS count FROM habits WHERE user_id = $1", {
-    bind: [userId],
-    type: QueryTypes.SELECT,
-    transaction,
-  });
-  return Number(count);
+  const [{ count }] = await run<{ count: number }>(db, COUNT, [userId], transaction);
+  return count;
 }
 
+const INSERT = sql(`INSERT INTO habits (id, user_id, name, description, color, schedule, target, reminders, start_date, archived, position)
+  VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8::jsonb, $9, $10, $11) RETURNING ${COLUMNS}`);
 export async function insertHabit(
   db: Sequelize,
   transaction: Transaction,
   habit: Omit<HabitRecord, "revision" | "createdAt" | "updatedAt">,
 ): Promise<HabitRecord> {
-  const [row] = await db.query<HabitRecord>(
-    `INSERT INTO habits (id, user_id, name, description, color, schedule, target, reminders, start_date, archived, position)
-     VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8::jsonb, $9, $10, $11) RETURNING ${COLUMNS}`,
-    {
-      bind: [
-        habit.id,
-        habit.userId,
-        habit.name,
-        habit.description,
-        habit.color,
-        JSON.stringify(habit.schedule),
-        JSON.stringify(habit.target),
-        JSON.stringify(habit.reminders),
-        habit.startDate,
-        habit.archived,
-        habit.position,
-      ],
-      type: QueryTypes.SELECT,
-      transaction,
-    },
+  const [row] = await run<HabitRecord>(
+    db,
+    INSERT,
+    [
+      habit.id,
+      habit.userId,
+      habit.name,
+      habit.description,
+      habit.color,
+      JSON.stringify(habit.schedule),
+      JSON.stringify(habit.target),
+      JSON.stringify(habit.reminders),
+      habit.startDate,
+      habit.archived,
+      habit.position,
+    ],
+    transaction,
   );
   return row;
 }
 
+const LIST = sql(`SELECT ${COLUMNS} FROM habits WHERE user_id = $1 AND archived = $2 ORDER BY position`);
 /** The user's habits (active, or archived), in position order. */
 export function listHabits(db: Sequelize, userId: string, archived: boolean): Promise<HabitRecord[]> {
-  return db.query<HabitRecord>(`SELECT ${COLUMNS} FROM habits WHERE user_id = $1 AND archived = $2 ORDER BY position`, {
-    bind: [userId, archived],
-    type: QueryTypes.SELECT,
-  });
+  return run<HabitRecord>(db, LIST, [userId, archived]);
 }
 
+const FIND = sql(`SELECT ${COLUMNS} FROM habits WHERE id = $1 AND ($2::uuid IS NULL OR user_id = $2::uuid)`);
 /** A habit, if it is the user's (any user's when `userId` is null: internal callers). */
 export async function findHabit(db: Sequelize, id: string, userId: string | null, transaction?: Transaction): Promise<HabitRecord | null> {
-  const [row] = await db.query<HabitRecord>(`SELECT ${COLUMNS} FROM habits WHERE id = $1 AND ($2::uuid IS NULL OR user_id = $2::uuid)`, {
-    bind: [id, userId],
-    type: QueryTypes.SELECT,
-    transaction,
-  });
+  const [row] = await run<HabitRecord>(db, FIND, [id, userId], transaction);
   return row ?? null;
 }
 
+const SAVE = sql(`UPDATE habits SET name = $2, description = $3, color = $4, schedule = $5::jsonb, target = $6::jsonb,
+    reminders = $7::jsonb, start_date = $8, archived = $9, position = $10, revision = $11, updated_at = now()
+  WHERE id = $1 RETURNING ${COLUMNS}`);
 /** Writes every field of the habit back, and `updated_at`; returns it as stored now. */
 export async function saveHabit(db: Sequelize, transaction: Transaction, habit: HabitRecord): Promise<HabitRecord> {
-  const [row] = await db.query<HabitRecord>(
-    `UPDATE habits SET name = $2, description = $3, color = $4, schedule = $5::jsonb, target = $6::jsonb, reminders = $7::jsonb,
-            start_date = $8, archived = $9, position = $10, revision = $11, updated_at = now()
-      WHERE id = $1 RETURNING ${COLUMNS}`,
-    {
-      bind: [
-        habit.id,
-        habit.name,
-        habit.description,
-        habit.color,
-        JSON.stringify(habit.schedule),
-        JSON.stringify(habit.target),
-        JSON.stringify(habit.reminders),
-        habit.startDate,
-        habit.archived,
-        habit.position,
-        habit.revision,
-      ],
-      type: QueryTypes.SELECT,
-      transaction,
-    },
+  const [row] = await run<HabitRecord>(
+    db,
+    SAVE,
+    [
+      habit.id,
+      habit.name,
+      habit.description,
+      habit.color,
+      JSON.stringify(habit.schedule),
+      JSON.stringify(habit.target),
+      JSON.stringify(habit.reminders),
+      habit.startDate,
+      habit.archived,
+      habit.position,
+      habit.revision,
+    ],
+    transaction,
   );
   return row;
 }
 
+const SHIFT = sql("UPDATE habits SET position = position + $4 WHERE user_id = $1 AND position BETWEEN $2 AND $3");
 /** Moves the user's habits at positions low..high by `step` (±1), making room or closing a gap. */
 export async function shiftPositions(
   db: Sequelize,
@@ -167,28 +184,23 @@ export async function shiftPositions(
   high: number,
   step: 1 | -1,
 ): Promise<void> {
-  await db.query("UPDATE habits SET position = position + $4 WHERE user_id = $1 AND position BETWEEN $2 AND $3", {
-    bind: [userId, low, high, step],
-    transaction,
-  });
+  await run(db, SHIFT, [userId, low, high, step], transaction);
 }
 
+const CLOSE_GAP = sql("UPDATE habits SET position = position - 1 WHERE user_id = $1 AND position > $2");
 /** Closes the gap a deleted habit left at `position`. */
 export async function closeGap(db: Sequelize, transaction: Transaction, userId: string, position: number): Promise<void> {
-  await db.query("UPDATE habits SET position = position - 1 WHERE user_id = $1 AND position > $2", {
-    bind: [userId, position],
-    transaction,
-  });
+  await run(db, CLOSE_GAP, [userId, position], transaction);
 }
 
+const DELETE = sql("DELETE FROM habits WHERE id = $1");
 /** Deletes the habit (its check-ins and other rows referencing it go with it: ON DELETE CASCADE). */
 export async function deleteHabit(db: Sequelize, transaction: Transaction, id: string): Promise<void> {
-  await db.query("DELETE FROM habits WHERE id = $1", { bind: [id], transaction });
+  await run(db, DELETE, [id], transaction);
 }
 
+const WITH_REMINDERS = sql(`SELECT ${COLUMNS} FROM habits WHERE NOT archived AND reminders <> '[]'::jsonb`);
 /** Active habits that have reminders, for the reminder scan. */
 export function habitsWithReminders(db: Sequelize): Promise<HabitRecord[]> {
-  return db.query<HabitRecord>(`SELECT ${COLUMNS} FROM habits WHERE NOT archived AND reminders <> '[]'::jsonb`, {
-    type: QueryTypes.SELECT,
-  });
+  return run<HabitRecord>(db, WITH_REMINDERS);
 }

@@ -2,7 +2,8 @@
  * The `notifications` service's tables: `notifications` (the inbox) and `deliveries` (one row per
  * notification and channel, with its attempts; migrations/004). Every SQL statement on them is here.
  */
-import { QueryTypes, type Sequelize, type Transaction } from "sequelize";
+import type { Sequelize } from "sequelize";
+import { count, run, sql } from "../sql";
 import type { NotificationType } from "../../templates/types";
 import type { ChannelName } from "../channels/types";
 
@@ -51,134 +52,122 @@ const MIN_UUID = "00000000-0000-0000-0000-000000000000";
 /** Where a page of the inbox ends: before a notification of the user's, or before an instant. */
 export type PageEnd = { kind: "start" } | { kind: "notification"; id: string } | { kind: "instant"; at: string };
 
+const PAGE_ANCHOR = sql(`SELECT created_at AS "createdAt" FROM notifications WHERE id = $1 AND user_id = $2`);
+const PAGE = sql(`SELECT id, type, title, body, created_at AS "createdAt", read_at AS "readAt" FROM notifications
+  WHERE user_id = $1 AND (created_at, id) < ($2::timestamptz, $3::uuid)
+  ORDER BY created_at DESC, id DESC LIMIT $4`);
 /** A page of the user's inbox, newest first; null when `before` names no notification of theirs. */
 export async function listNotifications(db: Sequelize, userId: string, before: PageEnd, limit: number): Promise<Notification[] | null> {
   let bound: [string | Date, string] = ["infinity", MAX_UUID];
   if (before.kind === "notification") {
-    const [anchor] = await db.query<{ createdAt: Date }>(
-      `SELECT created_at AS "createdAt" FROM notifications WHERE id = $1 AND user_id = $2`,
-      {
-        bind: [before.id, userId],
-        type: QueryTypes.SELECT,
-      },
-    );
+    const [anchor] = await run<{ createdAt: Date }>(db, PAGE_ANCHOR, [before.id, userId]);
     if (!anchor) return null;
     bound = [anchor.createdAt, before.id];
   } else if (before.kind === "instant") {
     bound = [before.at, MIN_UUID];
   }
-  const rows = await db.query<{ id: string; type: NotificationType; title: string; body: string; createdAt: Date; readAt: Date | null }>(
-    `SELECT id, type, title, body, created_at AS "createdAt", read_at AS "readAt" FROM notifications
-      WHERE user_id = $1 AND (created_at, id) < ($2::timestamptz, $3::uuid)
-      ORDER BY created_at DESC, id DESC LIMIT $4`,
-    { bind: [userId, ...bound, limit], type: QueryTypes.SELECT },
+  const rows = await run<{ id: string; type: NotificationType; title: string; body: string; createdAt: Date; readAt: Date | null }>(
+    db,
+    PAGE,
+    [userId, ...bound, limit],
   );
   return rows.map((row) => ({ ...row, createdAt: row.createdAt.toISOString(), readAt: row.readAt ? row.readAt.toISOString() : null }));
 }
 
+const MARK_READ = sql("UPDATE notifications SET read_at = coalesce(read_at, now()) WHERE id = $1 AND user_id = $2");
 /** Marks the notification read (the first read counts); whether it is one of the user's. */
 export async function markRead(db: Sequelize, id: string, userId: string): Promise<boolean> {
-  const rows = await db.query("UPDATE notifications SET read_at = coalesce(read_at, now()) WHERE id = $1 AND user_id = $2 RETURNING id", {
-    bind: [id, userId],
-    type: QueryTypes.SELECT,
-  });
-  return rows.length > 0;
+  return (await count(db, MARK_READ, [id, userId])) > 0;
+}
+
+const INSERT_NOTIFICATIONS = sql(`WITH input AS (
+    SELECT DISTINCT ON (event_id, type) *
+      FROM jsonb_to_recordset($1::jsonb) AS i(user_id uuid, type text, event_id uuid, title text, body text, html text,
+                                              data jsonb, created_at timestamptz, channels text[], targets text[])
+  ), made AS (
+    INSERT INTO notifications (id, user_id, type, event_id, title, body, html, data, created_at)
+    SELECT gen_random_uuid(), user_id, type, event_id, title, body, html, data, created_at FROM input
+    ON CONFLICT (event_id, type) DO NOTHING RETURNING id, event_id, type
+  ), queued AS (
+    INSERT INTO deliveries (notification_id, channel, target)
+    SELECT made.id, t.channel, t.target FROM made JOIN input USING (event_id, type), unnest(input.channels, input.targets) AS t(channel, target)
+  )
+  SELECT count(*)::int AS made, count(*) FILTER (WHERE cardinality(input.channels) > 0)::int AS queued FROM made JOIN input USING (event_id, type)`);
+
+export interface NewNotification {
+  userId: string;
+  type: NotificationType;
+  eventId: string;
+  title: string;
+  text: string;
+  html: string;
+  data: object;
+  createdAt: string;
+  deliveries: Array<{ channel: ChannelName; target: string }>;
 }
 
 /**
- * Stores a notification made from an event, unless one of its type was already made from that
- * event (the dedupe key); returns its id, or null for a repeat.
+ * Stores notifications made from events, each with a delivery to each of its targets, in one
+ * statement; a notification of a type already made from its event (the dedupe key) is a repeat
+ * and skipped, with nothing queued. How many were made, and how many of those queued deliveries.
  */
-export async function insertNotification(
-  db: Sequelize,
-  transaction: Transaction,
-  notification: {
-    userId: string;
-    type: NotificationType;
-    eventId: string;
-    title: string;
-    text: string;
-    html: string;
-    data: object;
-    createdAt: string;
-  },
-): Promise<string | null> {
-  const rows = await db.query<{ id: string }>(
-    `INSERT INTO notifications (id, user_id, type, event_id, title, body, html, data, created_at)
-     VALUES (gen_random_uuid(), $1, $2, $3, $4, $5, $6, $7::jsonb, $8)
-     ON CONFLICT (event_id, type) DO NOTHING RETURNING id`,
-    {
-      bind: [
-        notification.userId,
-        notification.type,
-        notification.eventId,
-        notification.title,
-        notification.text,
-        notification.html,
-        JSON.stringify(notification.data),
-        notification.createdAt,
-      ],
-      type: QueryTypes.SELECT,
-      transaction,
-    },
-  );
-  return rows[0]?.id ?? null;
+export async function insertNotifications(db: Sequelize, made: NewNotification[]): Promise<{ made: number; queued: number }> {
+  if (made.length === 0) return { made: 0, queued: 0 };
+  const input = made.map((notification) => ({
+    user_id: notification.userId,
+    type: notification.type,
+    event_id: notification.eventId,
+    title: notification.title,
+    body: notification.text,
+    html: notification.html,
+    data: notification.data,
+    created_at: notification.createdAt,
+    channels: notification.deliveries.map((delivery) => delivery.channel),
+    targets: notification.deliveries.map((delivery) => delivery.target),
+  }));
+  const [row] = await run<{ made: number; queued: number }>(db, INSERT_NOTIFICATIONS, [JSON.stringify(input)]);
+  return row;
 }
 
-export async function insertDelivery(
-  db: Sequelize,
-  transaction: Transaction,
-  notificationId: string,
-  channel: ChannelName,
-  target: string,
-): Promise<void> {
-  await db.query("INSERT INTO deliveries (notification_id, channel, target) VALUES ($1, $2, $3)", {
-    bind: [notificationId, channel, target],
-    transaction,
-  });
-}
-
+const DEAD_LETTERS =
+  sql(`SELECT d.id, d.notification_id AS "notificationId", n.user_id AS "userId", n.type, d.channel, d.target, d.attempts,
+    d.last_error AS "lastError", d.updated_at AS "failedAt"
+  FROM deliveries d JOIN notifications n ON n.id = d.notification_id
+  WHERE d.state = 'dead' ORDER BY d.updated_at DESC, d.id DESC LIMIT $1`);
 export async function deadLetters(db: Sequelize, limit: number): Promise<DeadLetter[]> {
-  const rows = await db.query<Omit<DeadLetter, "id" | "failedAt"> & { id: string | number; failedAt: Date }>(
-    `SELECT d.id, d.notification_id AS "notificationId", n.user_id AS "userId", n.type, d.channel, d.target, d.attempts,
-            d.last_error AS "lastError", d.updated_at AS "failedAt"
-       FROM deliveries d JOIN notifications n ON n.id = d.notification_id
-      WHERE d.state = 'dead' ORDER BY d.updated_at DESC, d.id DESC LIMIT $1`,
-    { bind: [limit], type: QueryTypes.SELECT },
-  );
+  const rows = await run<Omit<DeadLetter, "id" | "failedAt"> & { id: string | number; failedAt: Date }>(db, DEAD_LETTERS, [limit]);
   return rows.map((row) => ({ ...row, id: String(row.id), failedAt: row.failedAt.toISOString() }));
 }
 
+const RETRY_DEAD_LETTERS = sql(`UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = now(), updated_at = now()
+  WHERE state = 'dead' AND ($1::bigint IS NULL OR id = $1::bigint)`);
 /** Puts dead deliveries back in the queue (one by id, or all); returns how many. */
 export async function retryDeadLetters(db: Sequelize, id: number | null): Promise<number> {
-  const rows = await db.query(
-    `UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = now(), updated_at = now()
-      WHERE state = 'dead' AND ($1::bigint IS NULL OR id = $1::bigint) RETURNING id`,
-    { bind: [id], type: QueryTypes.SELECT },
-  );
-  return rows.length;
+  return count(db, RETRY_DEAD_LETTERS, [id]);
 }
 
 /**
  * Claims up to `batch` due deliveries for this node: counts the attempt and pushes the next
  * attempt `leaseMs` ahead (the lease: another node takes the row over once it runs out).
  */
+const CLAIM_DUE = sql(`WITH claimed AS (
+    UPDATE deliveries SET attempts = attempts + 1, updated_at = now(),
+           next_attempt_at = now() + make_interval(secs => $2::double precision / 1000)
+     WHERE id IN (SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= now()
+                   ORDER BY next_attempt_at, id LIMIT $1 FOR UPDATE SKIP LOCKED)
+     RETURNING id, notification_id, channel, target, attempts)
+  SELECT c.id::text AS id, c.channel, c.target, c.attempts, c.notification_id AS "notificationId", n.type, n.title, n.body,
+         n.html, n.data, n.created_at AS "createdAt", n.user_id AS "userId"
+    FROM claimed c JOIN notifications n ON n.id = c.notification_id
+   ORDER BY n.created_at, c.id`);
 export function claimDueDeliveries(db: Sequelize, batch: number, leaseMs: number): Promise<ClaimedDelivery[]> {
-  return db.query<ClaimedDelivery>(
-    `WITH claimed AS (
-       UPDATE deliveries SET attempts = attempts + 1, updated_at = now(),
-              next_attempt_at = now() + make_interval(secs => $2::double precision / 1000)
-        WHERE id IN (SELECT id FROM deliveries WHERE state = 'pending' AND next_attempt_at <= now()
-                      ORDER BY next_attempt_at, id LIMIT $1 FOR UPDATE SKIP LOCKED)
-        RETURNING id, notification_id, channel, target, attempts)
-     SELECT c.id::text AS id, c.channel, c.target, c.attempts, c.notification_id AS "notificationId", n.type, n.title, n.body,
-            n.html, n.data, n.created_at AS "createdAt", n.user_id AS "userId"
-       FROM claimed c JOIN notifications n ON n.id = c.notification_id
-      ORDER BY n.created_at, c.id`,
-    { bind: [batch, leaseMs], type: QueryTypes.SELECT },
-  );
+  return run<ClaimedDelivery>(db, CLAIM_DUE, [batch, leaseMs]);
 }
 
+const RECORD_FAILURE = sql(`UPDATE deliveries SET last_error = $3, updated_at = now(),
+    state = CASE WHEN $4 THEN 'dead' ELSE 'pending' END,
+    next_attempt_at = now() + make_interval(secs => $5::double precision / 1000)
+  WHERE id = $1 AND attempts = $2 AND state = 'pending'`);
 /**
  * Records a failed attempt: pending again after `delayMs`, or dead. `attempts` guards against a
  * slow sender whose lease another node has since taken over.
@@ -188,20 +177,13 @@ export async function recordFailure(
   delivery: { id: string; attempts: number },
   failure: { message: string; dead: boolean; delayMs: number },
 ): Promise<void> {
-  await db.query(
-    `UPDATE deliveries SET last_error = $3, updated_at = now(),
-            state = CASE WHEN $4 THEN 'dead' ELSE 'pending' END,
-            next_attempt_at = now() + make_interval(secs => $5::double precision / 1000)
-      WHERE id = $1 AND attempts = $2 AND state = 'pending'`,
-    { bind: [delivery.id, delivery.attempts, failure.message, failure.dead, failure.delayMs] },
-  );
+  await run(db, RECORD_FAILURE, [delivery.id, delivery.attempts, failure.message, failure.dead, failure.delayMs]);
 }
 
-export async function recordSent(db: Sequelize, deliveryId: string): Promise<void> {
-  await db.query(
-    "UPDATE deliveries SET state = 'sent', sent_at = now(), updated_at = now(), last_error = NULL WHERE id = $1 AND state = 'pending'",
-    {
-      bind: [deliveryId],
-    },
-  );
+const RECORD_SENT = sql(
+  "UPDATE deliveries SET state = 'sent', sent_at = now(), updated_at = now(), last_error = NULL WHERE id = ANY($1::bigint[]) AND state = 'pending'",
+);
+/** Marks the deliveries sent, in one statement. */
+export async function recordSent(db: Sequelize, deliveryIds: string[]): Promise<void> {
+  if (deliveryIds.length > 0) await run(db, RECORD_SENT, [deliveryIds]);
 }

@@ -274,7 +274,7 @@ describe(`Kafka bridge: check-ins requested by other systems (${MODE} mode)`, ()
       ["unknown field", { userId: user.id, habitId, date: TODAY, mood: "great" }, /mood/],
       ["habit id given twice", { userId: user.id, habitId, id: othersHabit }, /forbidden extra properties: id/],
       ["another user's habit", { userId: user.id, habitId: othersHabit, date: TODAY }, /Habit not found/],
-      ["unknown user", { userId: "00000000-0000-4000-8000-000000000000", habitId, date: TODAY }, /Habit not found/],
+      ["unknown user", { userId: "00000000-0000-4000-8000-000000000000", habitId, date: TODAY }, /No such account/],
       ["garbage JSON", "{userId:", /Invalid JSON/],
       ["not an object", [user.id, habitId], /JSON object/],
       ["missing userId", { habitId, date: TODAY }, /userId.*required/],

@@ -3,6 +3,7 @@
  * with the clock pinned. Values are compared with the reference of docs/contract.md ("Domain rules") used by the
  * property tests, so the HTTP layer, the SQL and the cache are checked against the same rules.
  */
+import { Client as PgClient } from "pg";
 import type { HabitNode } from "../../src/node";
 import type { Api } from "../helpers/http";
 import { MODE, clusterMode, flushSuiteKeys } from "../helpers/env";
@@ -33,6 +34,23 @@ function query<T extends object>(sql: string, params: unknown[]): Promise<T[]> {
 
 const put = (token: string, habitId: string, date: string, body: object) =>
   api.request("PUT", `/habits/${habitId}/checkins/${date}`, { body, token });
+
+/** The text of every statement this process sends while `during` runs (the services' and the tests' alike go through pg's Client). */
+async function statementsDuring(during: () => Promise<unknown>): Promise<string[]> {
+  const texts: string[] = [];
+  const original = PgClient.prototype.query;
+  PgClient.prototype.query = function (this: PgClient, config: unknown, ...rest: unknown[]) {
+    const text = typeof config === "string" ? config : (config as { text?: string }).text;
+    if (text) texts.push(text);
+    return (original as (...args: unknown[]) => unknown).call(this, config, ...rest);
+  } as typeof original;
+  try {
+    await during();
+  } finally {
+    PgClient.prototype.query = original;
+  }
+  return texts;
+}
 
 describe(`check-ins, streaks and stats over HTTP (${MODE} mode)`, () => {
   const kinds: Array<Pick<ReferenceHabit, "schedule" | "target">> = [
@@ -223,26 +241,14 @@ describe(`check-ins, streaks and stats over HTTP (${MODE} mode)`, () => {
     expect((await api.get(`/habits/${id}/streak`, stranger)).status).toBe(404);
   });
 
-  // Embedded, every service shares one Sequelize instance, so its queries can be watched.
-  (clusterMode ? it.skip : it)("updates a warm streak for today's check-in without reading the history", async () => {
+  it("updates a warm streak for today's check-in without reading the history", async () => {
     const token = await newUser();
     const id = (await api.post("/habits", { name: "h", startDate: nextDate(TODAY, -30) }, token)).body.id;
     for (let offset = 30; offset >= 1; offset--) await put(token, id, nextDate(TODAY, -offset), {});
     expect((await api.get(`/habits/${id}/streak`, token)).body).toMatchObject({ current: 30, completedToday: false });
     const historyReads: string[] = [];
-    const shared = suite.node.runtime.database!.shared!;
-    const original = shared.query.bind(shared);
-    const watching = async (during: () => Promise<unknown>) => {
-      shared.query = ((sql: unknown, options?: unknown) => {
-        if (typeof sql === "string" && sql.includes("FROM checkins WHERE habit_id = ANY")) historyReads.push(sql);
-        return original(sql as string, options as never);
-      }) as typeof shared.query;
-      try {
-        await during();
-      } finally {
-        shared.query = original as typeof shared.query;
-      }
-    };
+    const watching = async (during: () => Promise<unknown>) =>
+      historyReads.push(...(await statementsDuring(during)).filter((text) => text.includes("FROM checkins WHERE habit_id")));
     await watching(async () => {
       expect((await put(token, id, TODAY, {})).status).toBe(201);
       expect((await put(token, id, TODAY, { status: "skipped" })).status).toBe(200);
@@ -357,6 +363,29 @@ describe(`check-ins, streaks and stats over HTTP (${MODE} mode)`, () => {
       [id],
     );
     expect(milestones.map((row) => [row.payload.milestone, row.payload.runStart])).toEqual([[7, nextDate(TODAY, -8)]]);
+  });
+
+  it("records a milestone that today's check-in reaches in its one statement, once per run", async () => {
+    const token = await newUser();
+    const name = "stretch";
+    const id = (await api.post("/habits", { name, startDate: nextDate(TODAY, -6) }, token)).body.id;
+    for (let offset = 6; offset >= 1; offset--) await put(token, id, nextDate(TODAY, -offset), {});
+    expect((await api.get(`/habits/${id}/streak`, token)).body).toMatchObject({ current: 6 });
+    const statements = await statementsDuring(async () => {
+      expect((await put(token, id, TODAY, {})).status).toBe(201);
+      expect((await put(token, id, TODAY, { note: "again" })).status).toBe(200); // no second milestone
+    });
+    // Not the general path, which takes the progress row first (the relay's own transactions may run meanwhile).
+    expect(statements.filter((text) => text.includes("INSERT INTO habit_progress"))).toEqual([]);
+    expect(statements.filter((text) => text.includes("INSERT INTO milestones"))).toHaveLength(2);
+    const milestones = await query<{ payload: object }>(
+      "SELECT payload FROM outbox WHERE payload->>'habitId' = $1 AND event = 'streak.milestone'",
+      [id],
+    );
+    expect(milestones.map((row) => row.payload)).toEqual([
+      { habitId: id, habitName: name, milestone: 7, unit: "days", runStart: nextDate(TODAY, -6), date: TODAY },
+    ]);
+    expect(await query("SELECT milestone FROM milestones WHERE habit_id = $1", [id])).toEqual([{ milestone: 7 }]);
   });
 
   it("serves a correct streak after the cache is flushed", async () => {

@@ -17,6 +17,7 @@ const OWNERS: Record<string, string> = {
   sessions: "src/data/accounts.ts",
   refresh_tokens: "src/data/accounts.ts",
   habits: "src/data/habits.ts",
+  habit_lists: "src/data/habits.ts",
   checkins: "src/data/checkins.ts",
   milestones: "src/data/checkins.ts",
   habit_progress: "src/data/checkins.ts",
