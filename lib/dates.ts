@@ -78,11 +78,22 @@ export function weekStartOfDay(day: number): number {
   return day - (isoWeekdayOfDay(day) - 1);
 }
 
+/** Per zone, the local day last asked for and the instants it spans: a hot path asks every request. */
+const daysByZone = new Map<string, { date: LocalDate; from: number; until: number }>();
+
 /** The user's current calendar date in an IANA zone at a given instant. */
 export function todayIn(zone: string, now: Date): LocalDate {
+  const at = now.getTime();
+  const known = daysByZone.get(zone);
+  if (known && at >= known.from && at < known.until) return known.date;
   const local = DateTime.fromJSDate(now, { zone });
   if (!local.isValid) throw new RangeError(`unknown time zone ${zone}`);
-  return local.toISODate() as LocalDate;
+  const start = local.startOf("day");
+  const day = { date: local.toISODate() as LocalDate, from: start.toMillis(), until: start.plus({ days: 1 }).toMillis() };
+  // Zones are few (IANA has some 600); the bound only guards against a caller inventing them.
+  if (daysByZone.size >= 1000) daysByZone.clear();
+  daysByZone.set(zone, day);
+  return day.date;
 }
 
 const INSTANT_PATTERN = /^(\d{4}-\d{2}-\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,6})?)?(?:Z|[+-](\d{2}):(\d{2}))$/;

@@ -15,12 +15,14 @@ import type { ServiceSchema, ServiceSettingSchema } from "moleculer";
 import type { Transaction } from "sequelize";
 import type { DbMethods } from "./db.mixin";
 import { Poller } from "../src/poller";
-import { insertEvent, markPublished, tryRelayLease, unpublished } from "../src/data/outbox";
+import { insertEvent, leaseUnpublished, markPublished } from "../src/data/outbox";
 
 export interface OutboxMixinOptions {
   /** How often the relay looks for rows it was not told about (another node's, or after a failure). */
   pollIntervalMs?: number;
   batchSize?: number;
+  /** How long the relay waits after being told of a new event, for more to publish with it. */
+  coalesceMs?: number;
 }
 
 /** Every published domain event carries these next to its own fields. */
@@ -46,7 +48,7 @@ interface RelayMethods extends OutboxMethods {
 }
 
 export function OutboxMixin(options: OutboxMixinOptions = {}): Partial<ServiceSchema> {
-  const settings: Required<OutboxMixinOptions> = { pollIntervalMs: 1000, batchSize: 100, ...options };
+  const settings: Required<OutboxMixinOptions> = { pollIntervalMs: 1000, batchSize: 100, coalesceMs: 10, ...options };
   const schema: Partial<ServiceSchema<ServiceSettingSchema, RelayMethods & DbMethods, OutboxLocals>> = {
     methods: {
       async recordEvent(transaction, event, userId, payload) {
@@ -68,9 +70,7 @@ export function OutboxMixin(options: OutboxMixinOptions = {}): Partial<ServiceSc
       relayBatch(): Promise<number> {
         const db = this.sequelize();
         return db.transaction(async (transaction) => {
-          // Another node is relaying; it (or this node's next tick) publishes what is left.
-          if (!(await tryRelayLease(db, transaction))) return 0;
-          const rows = await unpublished(db, transaction, settings.batchSize);
+          const rows = await leaseUnpublished(db, transaction, settings.batchSize);
           const published: string[] = [];
           for (const row of rows) {
             const envelope: EventEnvelope = { eventId: row.eventId, userId: row.userId, occurredAt: row.occurredAt };
@@ -95,6 +95,7 @@ export function OutboxMixin(options: OutboxMixinOptions = {}): Partial<ServiceSc
         intervalMs: settings.pollIntervalMs,
         // A full batch means a backlog: go on at once instead of waiting a poll interval.
         fullBatch: settings.batchSize,
+        coalesceMs: settings.coalesceMs,
         onError: (err) => this.logger.warn(`Outbox relay failed: ${err.message}`),
       });
     },

@@ -28,7 +28,7 @@ export interface SharedStore {
    * Stores `value` unless the key holds a document with a higher `revision`: a slow writer
    * holding an older computation never overwrites a newer one.
    */
-  putJsonIfNewer(key: string, value: { revision: number }, ttlSeconds: number): Promise<boolean>;
+  putJsonIfNewer<T extends { revision: number }>(key: string, value: T, ttlSeconds: number): Promise<boolean>;
   delete(keys: string[]): Promise<void>;
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -85,7 +85,7 @@ export class MemoryStore implements SharedStore {
     });
   }
 
-  async putJsonIfNewer(key: string, value: { revision: number }, ttlSeconds: number): Promise<boolean> {
+  async putJsonIfNewer<T extends { revision: number }>(key: string, value: T, ttlSeconds: number): Promise<boolean> {
     const current = this.documents.get(key);
     if (current && current.expiresAt > Date.now() && current.revision > value.revision) return false;
     this.documents.set(key, { json: JSON.stringify(value), revision: value.revision, expiresAt: Date.now() + ttlSeconds * 1000 });
@@ -136,11 +136,27 @@ function describeRedis(url: string): string {
   return `${parsed.protocol}//${parsed.username ? `${parsed.username}@` : ""}${parsed.host}${parsed.pathname === "/" ? "" : parsed.pathname}`;
 }
 
+/** The scripts as commands: sent once, then run by their digest (EVALSHA), not re-sent and re-hashed on every call. */
+interface ScriptedRedis extends Redis {
+  hitWindow(key: string, windowMs: number): Promise<[number, number]>;
+  putIfNewer(key: string, json: string, revision: number, ttlSeconds: number): Promise<number>;
+}
+
+export function defineStoreScripts(redis: Redis): ScriptedRedis {
+  redis.defineCommand("hitWindow", { numberOfKeys: 1, lua: HIT_SCRIPT });
+  redis.defineCommand("putIfNewer", { numberOfKeys: 1, lua: PUT_IF_NEWER_SCRIPT });
+  return redis as ScriptedRedis;
+}
+
 export class RedisStore implements SharedStore {
+  private readonly redis: ScriptedRedis;
+
   private constructor(
-    private readonly redis: Redis,
+    redis: Redis,
     private readonly prefix: string,
-  ) {}
+  ) {
+    this.redis = defineStoreScripts(redis);
+  }
 
   /**
    * Connects and proves Redis answers before the node starts (fail fast, naming REDIS_URL),
@@ -152,7 +168,7 @@ export class RedisStore implements SharedStore {
     timeoutMs = 10_000,
     log: (message: string) => void = () => undefined,
   ): Promise<RedisStore> {
-    const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true });
+    const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true, enableAutoPipelining: true });
     // Failures surface as rejected commands (and ioredis reconnects by itself); without a listener
     // ioredis would print every connection error to stderr, past the logger.
     redis.on("error", () => undefined);
@@ -175,7 +191,7 @@ export class RedisStore implements SharedStore {
   }
 
   async hit(key: string, windowSeconds: number): Promise<WindowHit> {
-    const [count, ttl] = (await this.redis.eval(HIT_SCRIPT, 1, this.prefix + key, windowSeconds * 1000)) as [number, number];
+    const [count, ttl] = await this.redis.hitWindow(this.prefix + key, windowSeconds * 1000);
     return { count, resetMs: ttl };
   }
 
@@ -209,8 +225,8 @@ export class RedisStore implements SharedStore {
     return (await this.get(keys)).map((value) => (value === null ? null : (JSON.parse(value) as T)));
   }
 
-  async putJsonIfNewer(key: string, value: { revision: number }, ttlSeconds: number): Promise<boolean> {
-    const stored = await this.redis.eval(PUT_IF_NEWER_SCRIPT, 1, this.prefix + key, JSON.stringify(value), value.revision, ttlSeconds);
+  async putJsonIfNewer<T extends { revision: number }>(key: string, value: T, ttlSeconds: number): Promise<boolean> {
+    const stored = await this.redis.putIfNewer(this.prefix + key, JSON.stringify(value), value.revision, ttlSeconds);
     return stored === 1;
   }
 

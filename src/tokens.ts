@@ -1,6 +1,9 @@
 /**
  * Access tokens: HS256 JWTs signed and verified with a KeyObject (several times faster than a
- * string secret) and always with an explicit algorithm, issuer, audience and expiry.
+ * string secret) and always with an explicit algorithm, issuer, audience and expiry. A token
+ * once verified is remembered (by its exact text) until it expires: a client sends the same
+ * token with every request for its whole lifetime, and verifying it again would only repeat the
+ * same answer. Revocation is not a property of the token; the gateway checks it on every request.
  * Refresh tokens are opaque: "<tokenId>.<secret>", stored only as a SHA-256 of the secret.
  */
 import { createHash, createSecretKey, randomBytes, randomUUID, timingSafeEqual, type KeyObject } from "node:crypto";
@@ -21,18 +24,24 @@ export interface AccessClaims {
 
 export class InvalidTokenError extends Error {}
 
+/** Verified tokens remembered at most (the oldest go first): a few MB. */
+const REMEMBERED_TOKENS = 20_000;
+
 export class AccessTokens {
   private readonly key: KeyObject;
+  /** Verified tokens by their text, with the instant (ms) after which they are refused. */
+  private readonly verified = new Map<string, { claims: AccessClaims; refusedAfter: number }>();
 
   constructor(
     secret: string,
     readonly ttlSeconds: number,
+    private readonly clock: () => number = Date.now,
   ) {
     this.key = createSecretKey(Buffer.from(secret, "utf8"));
   }
 
   sign(claims: AccessClaims): string {
-    return jwt.sign({ role: claims.role, sid: claims.sessionId }, this.key, {
+    return jwt.sign({ role: claims.role, sid: claims.sessionId, iat: Math.floor(this.clock() / 1000) }, this.key, {
       algorithm: ALGORITHM,
       issuer: TOKEN_ISSUER,
       audience: TOKEN_AUDIENCE,
@@ -48,6 +57,18 @@ export class AccessTokens {
    *   live for years, is refused even with a valid signature).
    */
   verify(token: string): AccessClaims {
+    const known = this.verified.get(token);
+    if (known !== undefined) {
+      if (this.clock() <= known.refusedAfter) return known.claims;
+      this.verified.delete(token);
+    }
+    const { claims, exp } = this.verifyAnew(token);
+    if (this.verified.size >= REMEMBERED_TOKENS) this.verified.delete(this.verified.keys().next().value as string);
+    this.verified.set(token, { claims, refusedAfter: (exp + TOKEN_CLOCK_TOLERANCE_SECONDS) * 1000 });
+    return claims;
+  }
+
+  private verifyAnew(token: string): { claims: AccessClaims; exp: number } {
     let payload: string | jwt.JwtPayload;
     try {
       payload = jwt.verify(token, this.key, {
@@ -55,6 +76,7 @@ export class AccessTokens {
         issuer: TOKEN_ISSUER,
         audience: TOKEN_AUDIENCE,
         clockTolerance: TOKEN_CLOCK_TOLERANCE_SECONDS,
+        clockTimestamp: Math.floor(this.clock() / 1000),
       });
     } catch (err) {
       throw new InvalidTokenError((err as Error).message);
@@ -74,8 +96,8 @@ export class AccessTokens {
       throw new InvalidTokenError("token lacks required claims");
     }
     if (exp - iat > this.ttlSeconds) throw new InvalidTokenError("token lifetime is longer than allowed");
-    if (iat > Date.now() / 1000 + TOKEN_CLOCK_TOLERANCE_SECONDS) throw new InvalidTokenError("token issued in the future");
-    return { userId: sub, role, sessionId: sid };
+    if (iat > this.clock() / 1000 + TOKEN_CLOCK_TOLERANCE_SECONDS) throw new InvalidTokenError("token issued in the future");
+    return { claims: { userId: sub, role, sessionId: sid }, exp };
   }
 }
 

@@ -109,6 +109,37 @@ describe("AccessTokens", () => {
       expect(() => tokens.verify(token)).toThrow(InvalidTokenError);
     });
   });
+
+  describe("remembering verified tokens", () => {
+    it("refuses a remembered token once it expires (beyond the clock tolerance), as an unremembered one", () => {
+      let now = Date.parse("2026-12-01T10:00:00Z");
+      const clocked = new AccessTokens(SECRET, 900, () => now);
+      const token = clocked.sign(CLAIMS);
+      expect(clocked.verify(token)).toEqual(CLAIMS);
+      now += 900_000 + 5_000; // exp plus the tolerance: still accepted
+      expect(clocked.verify(token)).toEqual(CLAIMS);
+      now += 1_000;
+      expect(() => clocked.verify(token)).toThrow(InvalidTokenError);
+      // A fresh instance, which never saw the token, says the same.
+      expect(() => new AccessTokens(SECRET, 900, () => now).verify(token)).toThrow(InvalidTokenError);
+    });
+
+    it("refuses every variant of a remembered token: the memory is keyed by the exact text", () => {
+      const token = tokens.sign(CLAIMS);
+      expect(tokens.verify(token)).toEqual(CLAIMS);
+      const [head, body, signature] = token.split(".");
+      const otherRole = Buffer.from(JSON.stringify({ ...(jwt.decode(token) as object), role: "user" })).toString("base64url");
+      for (const variant of [
+        `${head}.${otherRole}.${signature}`,
+        `${head}.${body}.${signature.slice(0, -2)}AA`,
+        `${token} `,
+        token.slice(0, -1),
+      ]) {
+        expect(() => tokens.verify(variant)).toThrow(InvalidTokenError);
+      }
+      expect(tokens.verify(token)).toEqual(CLAIMS);
+    });
+  });
 });
 
 describe("refresh tokens", () => {

@@ -2,6 +2,8 @@
  * Calendar arithmetic and "today" in a zone (issue 3, check 2, the pure part): dates are
  * counted by calendar, so DST days of 23 or 25 hours and odd offsets change nothing.
  */
+import fc from "fast-check";
+import { DateTime } from "luxon";
 import { addDays, daysBetween, fromDay, isValidDate, isoWeekday, parseInstant, toDay, todayIn } from "../../../lib/dates";
 
 describe("dates", () => {
@@ -69,6 +71,33 @@ describe("todayIn", () => {
     ["2018-11-04T03:01:00Z", "America/Sao_Paulo", "2018-11-04"], // 01:01 -02 (midnight skipped)
   ])("at %s in %s it is %s", (instant, zone, expected) => {
     expect(todayIn(zone, new Date(instant))).toBe(expected);
+  });
+
+  it("remembers each zone's day without ever answering another day than luxon does (fast-check)", () => {
+    const zones = [
+      "UTC",
+      "America/New_York",
+      "Europe/Berlin",
+      "Australia/Lord_Howe",
+      "America/Sao_Paulo",
+      "Pacific/Kiritimati",
+      "Asia/Kolkata",
+    ];
+    // Instants clustered around midnights and DST changes: a memo that outlives its day is caught there.
+    const around = fc.oneof(
+      fc.integer({ min: Date.parse("2018-10-01T00:00Z"), max: Date.parse("2027-12-31T00:00Z") }),
+      fc
+        .tuple(fc.integer({ min: 0, max: 3000 }), fc.integer({ min: -90, max: 90 }))
+        .map(([day, minutes]) => Date.parse("2018-10-01T00:00Z") + day * 86_400_000 + minutes * 60_000),
+    );
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.constantFrom(...zones), around), { minLength: 1, maxLength: 40 }), (asks) => {
+        for (const [zone, at] of asks) {
+          expect(todayIn(zone, new Date(at))).toBe(DateTime.fromMillis(at, { zone }).toISODate());
+        }
+      }),
+      { numRuns: 300 },
+    );
   });
 
   it("rejects an unknown zone", () => {
