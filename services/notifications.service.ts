@@ -5,7 +5,7 @@
  * webhook. Owns `notifications` and `deliveries` (src/data/notifications.ts); where to reach a
  * user comes from `auth.recipients`.
  *
- * Exactly once, visibly: every event reaches `consumeEvent` at least once — from the broker event
+ * Exactly once, visibly: every event reaches `consumeEvents` at least once — from the broker event
  * (fast), from this service's outbox cursor (durable: catches up on whatever was published while
  * no notifications node ran, in order), or, with Kafka, from the bridge's consumer group — and
  * the unique (event id, type) key makes every repeat a no-op.
@@ -22,6 +22,7 @@ import type { EventEnvelope } from "../mixins/outbox.mixin";
 import { NOTIFYING_EVENTS, type MilestoneEvent, type ReminderDueEvent } from "../src/events";
 import { requireDatabase, type Runtime } from "../src/runtime";
 import { Poller } from "../src/poller";
+import { Batcher } from "../src/batcher";
 import { ForbiddenError, NotFoundError, validationError } from "../src/errors";
 import { checkedRule, UUID_PATTERN } from "../src/params";
 import { requireUserId, type CallMeta } from "../src/caller";
@@ -65,15 +66,18 @@ const beforeRule = checkedRule(
 interface NotificationsLocals {
   channels: Partial<Record<ChannelName, Channel>>;
   deliveries: Poller;
+  /** Broker events of one turn of the event loop, consumed together. */
+  incoming: Batcher<ConsumeParams>;
 }
 
 interface NotificationsMethods extends DbMethods {
-  consumeEvent(event: string, payload: Record<string, unknown>): Promise<number>;
+  /** Makes the notifications of events (from any source) in one statement; how many were new. */
+  consumeEvents(events: ConsumeParams[]): Promise<number>;
   recipientsOf(userIds: string[]): Promise<Map<string, Recipient>>;
   renderFor(type: NotificationType, payload: Record<string, unknown>, recipient: Recipient): RenderedNotification;
   kickDeliveries(): void;
   deliverDue(): Promise<number>;
-  deliverOne(row: ClaimedDelivery, recipient: Recipient | undefined): Promise<void>;
+  deliverOne(row: ClaimedDelivery, recipient: Recipient | undefined): Promise<boolean>;
   requireAdmin(ctx: Context<unknown, CallMeta>): void;
   kafkaDrivesMe(): boolean;
 }
@@ -145,7 +149,7 @@ export default function NotificationsService(
           payload: { type: "object" },
         },
         async handler(ctx: Context<ConsumeParams>): Promise<{ created: number }> {
-          return { created: await this.consumeEvent(ctx.params.event, ctx.params.payload) };
+          return { created: await this.consumeEvents([ctx.params]) };
         },
       },
 
@@ -195,12 +199,9 @@ export default function NotificationsService(
           handler(this: NotificationsThis, ctx: Context<Record<string, unknown>>) {
             // With Kafka, the bridge's consumer group drives this service instead.
             if (this.kafkaDrivesMe()) return;
-            // Not awaited: the relay that emitted this may still hold its transaction (and, embedded,
-            // the one database connection) until the emit returns.
-            void this.consumeEvent(event, ctx.params).catch((err: Error) => {
-              // The outbox cursor hands the event over again.
-              this.logger.warn(`Could not consume ${event}: ${err.message}`);
-            });
+            // Consumed with the others of this turn, not awaited: the relay that emitted this may still
+            // hold its transaction (and, embedded, the one database connection) until the emit returns.
+            this.incoming.add({ event, payload: ctx.params });
           },
         },
       ]),
@@ -216,49 +217,47 @@ export default function NotificationsService(
       },
 
       async handleOutboxEvents(this: NotificationsThis, events: OutboxEvent[]) {
-        for (const event of events) await this.consumeEvent(event.event, event.payload);
+        await this.consumeEvents(events.map(({ event, payload }) => ({ event, payload })));
       },
 
-      async consumeEvent(event: string, payload: Record<string, unknown>) {
-        const type = TYPE_OF_EVENT[event as keyof typeof TYPE_OF_EVENT];
-        const { eventId, userId } = payload as Partial<EventEnvelope>;
-        if (
-          !type ||
-          typeof eventId !== "string" ||
-          !UUID_PATTERN.test(eventId) ||
-          typeof userId !== "string" ||
-          !UUID_PATTERN.test(userId)
-        ) {
+      async consumeEvents(events: ConsumeParams[]) {
+        const valid = events.flatMap(({ event, payload }) => {
+          const type = TYPE_OF_EVENT[event as keyof typeof TYPE_OF_EVENT];
+          const { eventId, userId } = payload as Partial<EventEnvelope>;
+          if (type && typeof eventId === "string" && UUID_PATTERN.test(eventId) && typeof userId === "string" && UUID_PATTERN.test(userId))
+            return [{ type, payload, eventId, userId }];
           this.logger.warn(`Ignoring ${event}: not a notifying event with an event id and a user id`);
-          return 0;
-        }
-        // Asked before the transaction, which must not wait on another service.
-        const recipient = (await this.recipientsOf([userId])).get(userId);
-        // The account is gone (and its notifications with it).
-        if (!recipient) return 0;
-        const rendered = this.renderFor(type, payload, recipient);
-        const data = type === "welcome" ? {} : { ...payload, eventId: undefined, userId: undefined, occurredAt: undefined };
-        const targets: Array<[ChannelName, string]> = [];
-        if (config.notifications.logChannel) targets.push(["log", "log"]);
-        if (this.channels.email) targets.push(["email", recipient.email]);
-        if (recipient.webhookUrl) targets.push(["webhook", recipient.webhookUrl]);
-        const db = this.sequelize();
-        return db.transaction(async (transaction) => {
-          const id = await notifications.insertNotification(db, transaction, {
-            userId,
-            type,
-            eventId,
-            title: rendered.title,
-            text: rendered.text,
-            html: rendered.html,
-            data,
-            createdAt: occurredAt(payload, runtime.clock.now()),
-          });
-          if (id === null) return 0;
-          for (const [channel, target] of targets) await notifications.insertDelivery(db, transaction, id, channel, target);
-          if (targets.length > 0) transaction.afterCommit(() => this.kickDeliveries());
-          return 1;
+          return [];
         });
+        if (valid.length === 0) return 0;
+        // Asked before writing, which must not wait on another service.
+        const recipients = await this.recipientsOf([...new Set(valid.map((one) => one.userId))]);
+        const made = valid.flatMap(({ type, payload, eventId, userId }): notifications.NewNotification[] => {
+          const recipient = recipients.get(userId);
+          // The account is gone (and its notifications with it).
+          if (!recipient) return [];
+          const rendered = this.renderFor(type, payload, recipient);
+          const deliveries: notifications.NewNotification["deliveries"] = [];
+          if (config.notifications.logChannel) deliveries.push({ channel: "log", target: "log" });
+          if (this.channels.email) deliveries.push({ channel: "email", target: recipient.email });
+          if (recipient.webhookUrl) deliveries.push({ channel: "webhook", target: recipient.webhookUrl });
+          return [
+            {
+              userId,
+              type,
+              eventId,
+              title: rendered.title,
+              text: rendered.text,
+              html: rendered.html,
+              data: type === "welcome" ? {} : { ...payload, eventId: undefined, userId: undefined, occurredAt: undefined },
+              createdAt: occurredAt(payload, runtime.clock.now()),
+              deliveries,
+            },
+          ];
+        });
+        const { made: created, queued } = await notifications.insertNotifications(this.sequelize(), made);
+        if (queued > 0) this.kickDeliveries();
+        return created;
       },
 
       async recipientsOf(userIds: string[]) {
@@ -306,11 +305,16 @@ export default function NotificationsService(
         if (rows.length === 0) return 0;
         // The webhook secret as it is now (it may have been rotated since the notification was made).
         const recipients = await this.recipientsOf([...new Set(rows.map((row) => row.userId))]);
-        await Promise.all(rows.map((row) => this.deliverOne(row, recipients.get(row.userId))));
+        const sent = await Promise.all(rows.map((row) => this.deliverOne(row, recipients.get(row.userId))));
+        await notifications.recordSent(
+          this.sequelize(),
+          rows.filter((_, index) => sent[index]).map((row) => row.id),
+        );
         return rows.length;
       },
 
-      async deliverOne(row: ClaimedDelivery, recipient: Recipient | undefined) {
+      /** Sends one delivery; whether it went (a failure is recorded here, a success by the caller with the batch's). */
+      async deliverOne(row: ClaimedDelivery, recipient: Recipient | undefined): Promise<boolean> {
         const job: DeliveryJob = {
           deliveryId: row.id,
           channel: row.channel,
@@ -339,9 +343,9 @@ export default function NotificationsService(
             `Delivery ${row.id} (${row.channel}) attempt ${row.attempts} failed${dead ? ", dead-lettered" : ""}: ${message}`,
           );
           await notifications.recordFailure(this.sequelize(), row, { message, dead, delayMs });
-          return;
+          return false;
         }
-        await notifications.recordSent(this.sequelize(), row.id);
+        return true;
       },
     },
 
@@ -353,6 +357,13 @@ export default function NotificationsService(
         webhook: webhookChannel({ timeoutMs: settings.sendTimeoutMs, allowPrivate: settings.webhookAllowPrivate, now }),
         ...(config.smtpUrl ? { email: emailChannel(config.smtpUrl, settings.mailFrom, settings.sendTimeoutMs) } : {}),
       };
+      this.incoming = new Batcher((events) =>
+        this.consumeEvents(events).then(
+          () => undefined,
+          // The outbox cursor hands the events over again.
+          (err: Error) => this.logger.warn(`Could not consume ${events.length} event(s): ${err.message}`),
+        ),
+      );
       this.deliveries = new Poller({
         run: () => this.deliverDue(),
         intervalMs: settings.pollIntervalMs,
@@ -367,6 +378,7 @@ export default function NotificationsService(
     },
 
     async stopped() {
+      await this.incoming.drain();
       await this.deliveries.stop();
       await Promise.all(Object.values(this.channels).map((channel) => channel.close?.()));
     },

@@ -138,14 +138,16 @@ describe("notifications", () => {
     const [welcome] = await waitForInbox(token, 1);
     const [row] = await outboxRow(id);
     const payload = { ...row.payload, eventId: row.event_id, userId: id, occurredAt: row.created_at.toISOString() };
-    // Every hand-over ends in consumeEvent: watch them settle (the broker's are not awaited by anyone).
+    // Every hand-over ends in consumeEvents: watch them settle (the broker's are not awaited by anyone).
     const service = suite.node.broker.getLocalService("notifications") as unknown as {
-      consumeEvent: (...args: unknown[]) => Promise<number>;
+      consumeEvents: (events: unknown[]) => Promise<number>;
     };
-    const consume = service.consumeEvent;
+    const consume = service.consumeEvents;
     const outcomes: Array<Promise<number>> = [];
-    service.consumeEvent = (...args: unknown[]) => {
-      const outcome = consume.apply(service, args);
+    let handedOver = 0;
+    service.consumeEvents = (events: unknown[]) => {
+      const outcome = consume.call(service, events);
+      handedOver += events.length;
       outcomes.push(outcome);
       return outcome;
     };
@@ -158,10 +160,10 @@ describe("notifications", () => {
         });
         expect(result.created).toBe(0);
       }
-      await waitFor("20 hand-overs", async () => (outcomes.length >= 20 ? true : undefined));
+      await waitFor("20 hand-overs", async () => (handedOver >= 20 ? true : undefined));
       expect(await Promise.all(outcomes)).toEqual(Array(outcomes.length).fill(0));
     } finally {
-      service.consumeEvent = consume;
+      service.consumeEvents = consume;
     }
     expect((await inbox(token)).map((n) => n.id)).toEqual([welcome.id]);
   });
