@@ -18,8 +18,11 @@ export interface NodeSuite {
   query<T extends object>(sql: string, params?: unknown[]): Promise<T[]>;
 }
 
-/** `overrides` may be computed when the suite starts (e.g. a free port). */
-export function nodeSuite(overrides: Env | (() => Promise<Env>) = {}): NodeSuite {
+/**
+ * `overrides` may be computed when the suite starts (e.g. a free port); `afterStop` tears down
+ * what they started, once the node has stopped.
+ */
+export function nodeSuite(overrides: Env | (() => Promise<Env>) = {}, afterStop?: () => Promise<void>): NodeSuite {
   let suite: SuiteEnv;
   let counter = 0;
   const state = {} as { node: HabitNode; api: Api };
@@ -33,6 +36,7 @@ export function nodeSuite(overrides: Env | (() => Promise<Env>) = {}): NodeSuite
   afterAll(async () => {
     state.node?.runtime.clock.set(null);
     await state.node?.stop();
+    await afterStop?.();
     await suite?.cleanup();
   });
 

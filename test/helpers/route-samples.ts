@@ -8,6 +8,7 @@ import type { RouteSpec } from "../../src/routes";
 import { apiRoutes } from "../../src/node";
 import { addDays } from "../../lib/dates";
 import type { Api } from "./http";
+import { waitFor } from "./processes";
 
 export interface Account {
   email: string;
@@ -52,10 +53,12 @@ export async function newHabit(context: SampleContext, body: Record<string, unkn
   return reply.body.id as string;
 }
 
-async function ownNotification({ api, owner }: SampleContext): Promise<string> {
-  const reply = await api.get("/notifications?limit=1", owner.token);
-  if (!reply.body?.[0]) throw new Error("the owner has no notification (the welcome has not arrived)");
-  return reply.body[0].id as string;
+/** The owner's welcome notification, once it has arrived (it is made from the outbox, after the registration returned). */
+function ownNotification({ api, owner }: SampleContext): Promise<string> {
+  return waitFor("the owner's welcome notification", async () => {
+    const reply = await api.get("/notifications?limit=1", owner.token);
+    return (reply.body?.[0]?.id as string | undefined) ?? undefined;
+  });
 }
 
 const SAMPLES: Record<string, Prepare> = {
