@@ -107,6 +107,21 @@ export async function countHabits(db: Sequelize, userId: string, transaction?: T
   return count;
 }
 
+/** The values of a habit's own fields, in the order INSERT and SAVE bind them. */
+function editableValues(habit: Omit<HabitRecord, "revision" | "createdAt" | "updatedAt">): unknown[] {
+  return [
+    habit.name,
+    habit.description,
+    habit.color,
+    JSON.stringify(habit.schedule),
+    JSON.stringify(habit.target),
+    JSON.stringify(habit.reminders),
+    habit.startDate,
+    habit.archived,
+    habit.position,
+  ];
+}
+
 const INSERT = sql(`INSERT INTO habits (id, user_id, name, description, color, schedule, target, reminders, start_date, archived, position)
   VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7::jsonb, $8::jsonb, $9, $10, $11) RETURNING ${COLUMNS}`);
 export async function insertHabit(
@@ -114,24 +129,7 @@ export async function insertHabit(
   transaction: Transaction,
   habit: Omit<HabitRecord, "revision" | "createdAt" | "updatedAt">,
 ): Promise<HabitRecord> {
-  const [row] = await run<HabitRecord>(
-    db,
-    INSERT,
-    [
-      habit.id,
-      habit.userId,
-      habit.name,
-      habit.description,
-      habit.color,
-      JSON.stringify(habit.schedule),
-      JSON.stringify(habit.target),
-      JSON.stringify(habit.reminders),
-      habit.startDate,
-      habit.archived,
-      habit.position,
-    ],
-    transaction,
-  );
+  const [row] = await run<HabitRecord>(db, INSERT, [habit.id, habit.userId, ...editableValues(habit)], transaction);
   return row;
 }
 
@@ -153,24 +151,7 @@ const SAVE = sql(`UPDATE habits SET name = $2, description = $3, color = $4, sch
   WHERE id = $1 RETURNING ${COLUMNS}`);
 /** Writes every field of the habit back, and `updated_at`; returns it as stored now. */
 export async function saveHabit(db: Sequelize, transaction: Transaction, habit: HabitRecord): Promise<HabitRecord> {
-  const [row] = await run<HabitRecord>(
-    db,
-    SAVE,
-    [
-      habit.id,
-      habit.name,
-      habit.description,
-      habit.color,
-      JSON.stringify(habit.schedule),
-      JSON.stringify(habit.target),
-      JSON.stringify(habit.reminders),
-      habit.startDate,
-      habit.archived,
-      habit.position,
-      habit.revision,
-    ],
-    transaction,
-  );
+  const [row] = await run<HabitRecord>(db, SAVE, [habit.id, ...editableValues(habit), habit.revision], transaction);
   return row;
 }
 
