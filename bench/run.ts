@@ -59,6 +59,8 @@ const nodeSettings = Object.fromEntries(
 );
 /** `--hold`: set up and warm up, write the servers and users to the log folder, and wait for Ctrl-C (for profiling by hand). */
 const hold = process.argv.includes("--hold");
+/** What a results file is named after: only a full run of every scenario is "full" (and committed). */
+const runKind = quick ? "quick" : only ? "partial" : "full";
 const PLAN = quick
   ? { rounds: 1, seconds: 3, warmup: 1, users: 200, connections: 64, e1Seconds: 2 }
   : { rounds: 3, seconds: 8, warmup: 3, users: 1000, connections: 64, e1Seconds: 8 };
@@ -497,7 +499,7 @@ async function main() {
     const report = table.report((Date.now() - started) / 1000, seeded.checkins);
     printReport(report);
     fs.mkdirSync(path.join(ROOT, "bench/results"), { recursive: true });
-    const file = path.join(ROOT, "bench/results", `${quick ? "quick" : "full"}-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
+    const file = path.join(ROOT, "bench/results", `${runKind}-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
     fs.writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
     say(`written to ${path.relative(ROOT, file)}`);
   } finally {

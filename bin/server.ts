@@ -3,11 +3,13 @@
  * `--repl` attaches Moleculer's REPL to it (`npm run repl`), its log sent to a file.
  */
 import path from "node:path";
+import { limitHeapGrowth } from "../src/heap-growth";
 import { startNode } from "../src/node";
 import { attachRepl } from "../src/repl";
 import { ConfigError } from "../src/config";
 
 async function main() {
+  limitHeapGrowth();
   const withRepl = process.argv.includes("--repl");
   const env = { ...process.env };
   if (withRepl && !env.LOG_FILE) env.LOG_FILE = path.resolve(env.DATA_DIR ?? "./data", "repl.log");
