@@ -124,6 +124,20 @@ export async function upsertCheckin(
 }
 
 /**
+ * An INSERT of the milestones runs reached, one per row of `from` (none: one row), each part an
+ * SQL expression, skipping a milestone the run already reached. A run filled in backwards starts
+ * earlier with each check-in, so a milestone recorded for any start within the current run (on
+ * or after `runStart`) is this run's.
+ */
+function milestonesReachedFrom(from: string | null, row: { habitId: string; milestone: string; unit: string; runStart: string }): string {
+  const { habitId, milestone, unit, runStart } = row;
+  return `INSERT INTO milestones (habit_id, milestone, unit, run_start)
+  SELECT ${habitId}, ${milestone}, ${unit}, ${runStart}${from === null ? "" : ` FROM ${from}`}
+   WHERE NOT EXISTS (SELECT 1 FROM milestones WHERE habit_id = ${habitId} AND milestone = ${milestone} AND unit = ${unit} AND run_start >= ${runStart})
+  ON CONFLICT DO NOTHING`;
+}
+
+/**
  * A check-in, its `checkin.recorded` event and the milestones it reaches (each with its
  * `streak.milestone` event, when the run had not reached it yet: as `recordMilestone`) in one
  * statement (one round trip, no transaction to open), provided the habit's check-ins are still
@@ -145,10 +159,12 @@ export const RECORD_AT_REVISION = sql(`WITH bumped AS (
       payload: `$9::jsonb || jsonb_build_object('checkin', $10::jsonb || jsonb_build_object('createdAt', ${iso('"createdAt"')}, 'updatedAt', ${iso('"updatedAt"')}))`,
     })}
   ), reached AS (
-    INSERT INTO milestones (habit_id, milestone, unit, run_start)
-    SELECT habit_id, m.milestone, $13, $14::date FROM bumped, unnest($11::int[], $12::uuid[]) AS m(milestone, event_id)
-     WHERE NOT EXISTS (SELECT 1 FROM milestones WHERE habit_id = $1 AND milestone = m.milestone AND unit = $13 AND run_start >= $14::date)
-    ON CONFLICT DO NOTHING RETURNING milestone
+    ${milestonesReachedFrom("bumped, unnest($11::int[], $12::uuid[]) AS m(milestone, event_id)", {
+      habitId: "$1",
+      milestone: "m.milestone",
+      unit: "$13",
+      runStart: "$14::date",
+    })} RETURNING milestone
   ), announced AS (
     ${insertEventsFrom("reached JOIN unnest($11::int[], $12::uuid[]) AS m(milestone, event_id) USING (milestone)", {
       eventId: "m.event_id",
@@ -209,15 +225,11 @@ export async function earliestCheckin(db: Sequelize, habitId: string): Promise<L
   return first;
 }
 
-export const RECORD_MILESTONE = sql(`INSERT INTO milestones (habit_id, milestone, unit, run_start)
-  SELECT $1, $2, $3, $4::date
-   WHERE NOT EXISTS (SELECT 1 FROM milestones WHERE habit_id = $1 AND milestone = $2 AND unit = $3 AND run_start >= $4::date)
-  ON CONFLICT DO NOTHING`);
+export const RECORD_MILESTONE = sql(milestonesReachedFrom(null, { habitId: "$1", milestone: "$2", unit: "$3", runStart: "$4::date" }));
 /**
  * Records that the habit's run starting `runStart` reached `milestone`, unless that run already
- * did; whether it was recorded now. A run filled in backwards starts earlier with each check-in,
- * so a milestone recorded for any start within the current run (on or after `runStart`) is this
- * run's. The caller holds the habit's progress row (`bumpRevision`), so this cannot race.
+ * did (`milestonesReachedFrom`); whether it was recorded now. The caller holds the habit's
+ * progress row (`bumpRevision`), so this cannot race.
  */
 export async function recordMilestone(
   db: Sequelize,
