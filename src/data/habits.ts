@@ -72,12 +72,12 @@ export function toHabit(record: HabitRecord): Habit {
   };
 }
 
+const BUMP_LIST = sql(`INSERT INTO habit_lists (user_id, revision) VALUES ($1, 1)
+  ON CONFLICT (user_id) DO UPDATE SET revision = habit_lists.revision + 1 RETURNING revision::float8 AS revision`);
 /**
  * Starts a change to the user's habits: takes the user's list row (made on first use), which
  * serialises changes to one user's habits (so positions stay 0..n-1), and bumps its revision.
  */
-const BUMP_LIST = sql(`INSERT INTO habit_lists (user_id, revision) VALUES ($1, 1)
-  ON CONFLICT (user_id) DO UPDATE SET revision = habit_lists.revision + 1 RETURNING revision::float8 AS revision`);
 export async function bumpListRevision(db: Sequelize, transaction: Transaction, userId: string): Promise<number> {
   const [{ revision }] = await run<{ revision: number }>(db, BUMP_LIST, [userId], transaction);
   return revision;

@@ -146,10 +146,6 @@ export async function retryDeadLetters(db: Sequelize, id: number | null): Promis
   return count(db, RETRY_DEAD_LETTERS, [id]);
 }
 
-/**
- * Claims up to `batch` due deliveries for this node: counts the attempt and pushes the next
- * attempt `leaseMs` ahead (the lease: another node takes the row over once it runs out).
- */
 const CLAIM_DUE = sql(`WITH claimed AS (
     UPDATE deliveries SET attempts = attempts + 1, updated_at = now(),
            next_attempt_at = now() + make_interval(secs => $2::double precision / 1000)
@@ -160,6 +156,10 @@ const CLAIM_DUE = sql(`WITH claimed AS (
          n.html, n.data, n.created_at AS "createdAt", n.user_id AS "userId"
     FROM claimed c JOIN notifications n ON n.id = c.notification_id
    ORDER BY n.created_at, c.id`);
+/**
+ * Claims up to `batch` due deliveries for this node: counts the attempt and pushes the next
+ * attempt `leaseMs` ahead (the lease: another node takes the row over once it runs out).
+ */
 export function claimDueDeliveries(db: Sequelize, batch: number, leaseMs: number): Promise<ClaimedDelivery[]> {
   return run<ClaimedDelivery>(db, CLAIM_DUE, [batch, leaseMs]);
 }
