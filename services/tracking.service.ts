@@ -234,8 +234,7 @@ export default function TrackingService(runtime: Runtime): ServiceSchema<Service
           const definition = await ctx.call<HabitDefinition, { id: string }>("habits.definition", { id: ctx.params.habitId });
           const zones = await ctx.call<Record<string, string>, { userIds: string[] }>("auth.timezones", { userIds: [definition.userId] });
           const state = stateOf(definition, todayOf(zones[definition.userId] ?? "UTC"));
-          const recomputed = await this.recompute([definition.id], new Map([[definition.id, state]]));
-          return streakView((recomputed.get(definition.id) as CachedProgress).progress);
+          return streakView((await this.progressOf({ definition, state, entry: null })).progress);
         },
       },
 
@@ -331,8 +330,8 @@ export default function TrackingService(runtime: Runtime): ServiceSchema<Service
        * habit was never written to (no progress row to guard on) or another write got in first.
        */
       async recordForToday({ definition, state, entry }: Loaded & { entry: StreakEntry }, write: CheckinWrite) {
-        const next = withTodayCheckin(state, entry.value.base, write);
         if (entry.revision === 0) return null;
+        const next = withTodayCheckin(state, entry.value.base, write);
         const revision = entry.revision + 1;
         const { unit, currentRunStart: runStart } = next.progress;
         await this.streaks.markPending(definition.id, revision);
