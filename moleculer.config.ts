@@ -8,6 +8,8 @@ import { Errors, type BrokerOptions } from "moleculer";
 import type { AppConfig } from "./src/config";
 import { DomainErrorsMiddleware, ErrorRegenerator } from "./src/errors";
 import { installMetricsFastPath } from "./src/metrics-fast-path";
+import { PrometheusText } from "./src/metrics-text";
+import { FailureDetectionMiddleware } from "./src/failure-detection";
 import { StrictValidator } from "./src/validator";
 
 // Before any broker registers a metric: Moleculer's own metric updates defeat V8 on busy nodes.
@@ -56,13 +58,18 @@ export function createBrokerOptions(config: AppConfig): BrokerOptions {
         } as unknown as BrokerOptions["cacher"])
       : { type: "Memory", options: { ttl: 300 } },
     serializer: "JSON",
+    // bin/server.ts handles SIGTERM and SIGINT (readiness 503, drain, then stop); Moleculer's own
+    // handlers would stop the broker at once, before the drain.
+    skipProcessEventRegistration: true,
     requestTimeout: config.requestTimeoutMs,
     // Retries go to another node when one dies mid-request; non-idempotent actions opt out
     // with `retryPolicy: { enabled: false }` in their schema.
     retryPolicy: { enabled: true, retries: 3, delay: 100, maxDelay: 1000, factor: 2, check: isRetryable },
     heartbeatInterval: config.heartbeatIntervalSeconds,
     heartbeatTimeout: config.heartbeatTimeoutSeconds,
-    registry: { strategy: "RoundRobin", preferLocal: true },
+    // stopDelay: a stopping node has told the cluster it takes no more calls; calls already on
+    // their way to it still arrive within this and are served.
+    registry: { strategy: "RoundRobin", preferLocal: true, stopDelay: 500 },
     circuitBreaker: {
       enabled: true,
       threshold: 0.5,
@@ -72,30 +79,27 @@ export function createBrokerOptions(config: AppConfig): BrokerOptions {
       check: isRetryable,
     },
     bulkhead: { enabled: false },
-    // Lets in-flight requests finish before a node stops.
-    tracking: { enabled: true, shutdownTimeout: 10_000 },
+    // Lets in-flight requests finish before a node stops, within what SHUTDOWN_TIMEOUT_MS leaves
+    // after the drain (src/node.ts).
+    tracking: { enabled: true, shutdownTimeout: Math.round((config.shutdown.timeoutMs - config.shutdown.drainMs) / 2) },
     metrics: {
       enabled: config.metricsPort !== null,
+      // Served with the health probes by src/ops-server.ts on METRICS_HOST:METRICS_PORT. Moleculer
+      // takes a reporter instance; its types list only names and option objects.
       reporter:
         config.metricsPort !== null
-          ? {
-              type: "Prometheus",
-              options: {
-                host: config.metricsHost,
-                port: config.metricsPort,
-                path: "/metrics",
-                excludes: HOST_REVEALING_METRICS,
-                // No nodeID label: it defaults to the host name; Prometheus's `instance` names the node.
-                defaultLabels: (registry: { broker: { namespace: string } }) => ({ namespace: registry.broker.namespace }),
-              },
-            }
+          ? (new PrometheusText({
+              excludes: HOST_REVEALING_METRICS,
+              // No nodeID label: it defaults to the host name; Prometheus's `instance` names the node.
+              defaultLabels: (registry: unknown) => ({ namespace: (registry as { broker: { namespace: string } }).broker.namespace }),
+            } as never) as unknown as "Prometheus")
           : undefined,
     },
     validator: new StrictValidator({
       // fastest-validator's own reads "value 'done, skipped'" for the list it expected.
       messages: { enumValue: "The '{field}' field must be one of: {expected}." },
     }),
-    middlewares: [DomainErrorsMiddleware],
+    middlewares: [DomainErrorsMiddleware, FailureDetectionMiddleware(config.heartbeatIntervalSeconds)],
     errorRegenerator: new ErrorRegenerator(),
   };
 }

@@ -111,6 +111,13 @@ export async function answers200(url: string): Promise<boolean> {
   return response.status === 200;
 }
 
+/** True when `base`'s /health/ready says "ok": every check passes, optional ones too (a complete cluster). */
+export async function reportsReady(base: string): Promise<boolean> {
+  const response = await fetch(`${base}/health/ready`);
+  const report = (await response.json().catch(() => ({}))) as { status?: string };
+  return report.status === "ok";
+}
+
 /** CPU seconds used so far by each process whose command name is one of `names` (summed per name), and by this process. */
 export function cpuSeconds(pids: Record<string, number | undefined>, names: string[]): Record<string, number> {
   const ticks = 100; // USER_HZ on Linux

@@ -27,7 +27,7 @@ import { AccessTokens } from "../src/tokens";
 import { createThrowawayDatabase } from "../src/throwaway-database";
 import { BENCH_PASSWORD, seed, type SeededUser } from "./seed";
 import { runLoad, runPaced, type BenchRequest, type LoadResult } from "./load";
-import { answers200, cpuSeconds, freePort, peakRss, startProcess, type Running } from "./processes";
+import { answers200, cpuSeconds, freePort, peakRss, reportsReady, startProcess, type Running } from "./processes";
 import { InspectorProfiler } from "./profiler";
 import { summarizeProfile } from "./profile-summary";
 
@@ -379,7 +379,7 @@ async function main() {
         logDir,
         nodeArgs: [...nodeFlags, ...(inspectPort === null ? [] : [`--inspect=127.0.0.1:${inspectPort}`])],
         inspectPort,
-        ready: () => (gateway ? answers200(`http://127.0.0.1:${port}/health/ready`) : Promise.resolve(true)),
+        ready: () => (gateway ? reportsReady(`http://127.0.0.1:${port}`) : Promise.resolve(true)),
       });
       running.push(node);
       return node;

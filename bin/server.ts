@@ -19,8 +19,18 @@ async function main() {
     if (stopping) return;
     stopping = true;
     node.broker.logger.info(`${signal} received, stopping`);
-    await node.stop();
-    process.exit(0);
+    const { timeoutMs } = node.config.shutdown;
+    setTimeout(() => {
+      node.broker.logger.error(`Shutdown did not finish within SHUTDOWN_TIMEOUT_MS (${timeoutMs} ms); exiting`);
+      process.exit(1);
+    }, timeoutMs).unref();
+    try {
+      await node.stop();
+      process.exit(0);
+    } catch (err) {
+      node.broker.logger.error(`Shutdown failed: ${(err as Error).message}`);
+      process.exit(1);
+    }
   };
   process.on("SIGINT", () => void shutdown("SIGINT"));
   process.on("SIGTERM", () => void shutdown("SIGTERM"));

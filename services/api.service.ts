@@ -33,15 +33,9 @@ import {
 } from "../src/http";
 import { aliasesFor, takesBody, type HttpMethod, type RouteSpec } from "../src/routes";
 import { accountsNamed, requestParams } from "../src/request-params";
+import { answerHealth } from "../src/ops-server";
+import { metricsText } from "../src/metrics-text";
 import type { CallMeta, CallerUser } from "../src/caller";
-
-/** Services a gateway needs before it is ready to serve the contract, each by one of its actions. */
-const REQUIRED_SERVICES: Record<string, string> = { auth: "auth.login", habits: "habits.list", tracking: "tracking.today" };
-
-export interface ReadyReport {
-  status: "ok" | "unavailable";
-  checks: Record<string, "ok" | string>;
-}
 
 interface GatewayLocals {
   tokens: AccessTokens;
@@ -68,7 +62,6 @@ interface GatewayMethods {
   authenticate(ctx: Context<unknown, CallMeta>, route: unknown, req: IncomingMessage): Promise<CallerUser>;
   authorize(ctx: Context<unknown, CallMeta>, route: unknown, req: RoutedRequest): void;
   limitRate(req: RoutedRequest, action: string | undefined): Promise<void>;
-  readiness(): Promise<ReadyReport>;
   createServer(): void;
   errorHandler(req: IncomingMessage, res: ServerResponse, err: Error): void;
 }
@@ -119,20 +112,6 @@ export default function ApiService(
       addRoute: false,
       removeRoute: false,
       listAliases: false,
-      live: {
-        handler(): { status: "ok" } {
-          return { status: "ok" };
-        },
-      },
-      ready: {
-        async handler(ctx: Context<unknown, CallMeta>): Promise<ReadyReport> {
-          const report = await this.readiness();
-          if (report.status !== "ok") {
-            ctx.meta.$statusCode = 503;
-          }
-          return report;
-        },
-      },
     },
 
     methods: {
@@ -202,6 +181,8 @@ export default function ApiService(
           },
           (req, res) => {
             applySecurityHeaders(res);
+            // Shutting down (src/http.ts closeHttpServer): answer this request, then let the connection go.
+            if (!this.server.listening) res.setHeader("Connection", "close");
             const refused = encodingProblem(req);
             if (refused) {
               req.resume();
@@ -217,26 +198,6 @@ export default function ApiService(
       /** Every error goes to `onError` (sendHttpError), which logs a 5xx once, with its detail. */
       errorHandler(this: GatewayThis, req, res, err) {
         sendHttpError(this.logger, req, res, err);
-      },
-
-      async readiness(): Promise<ReadyReport> {
-        const { store, database } = runtime;
-        const checks: ReadyReport["checks"] = {};
-        const probe = async (name: string, check: () => Promise<void>) => {
-          try {
-            await check();
-            checks[name] = "ok";
-          } catch (err) {
-            checks[name] = (err as Error).message || "failed";
-          }
-        };
-        await Promise.all([probe("store", () => store.ping()), ...(database ? [probe("database", () => database.ping())] : [])]);
-        for (const [service, action] of Object.entries(REQUIRED_SERVICES)) {
-          const available = this.broker.registry.getActionEndpoints(action)?.hasAvailable() ?? false;
-          checks[`service:${service}`] = available ? "ok" : "no available node runs it";
-        }
-        const ok = Object.values(checks).every((value) => value === "ok");
-        return { status: ok ? "ok" : "unavailable", checks };
       },
     },
 
@@ -306,7 +267,14 @@ export default function ApiService(
             mappingPolicy: "restrict",
             autoAliases: false,
             bodyParsers: false,
-            aliases: { "GET /live": "api.live", "GET /ready": "api.ready" },
+            aliases: {
+              "GET /live"(_req: IncomingMessage, res: ServerResponse) {
+                void answerHealth(runtime.health, "live", res);
+              },
+              "GET /ready"(_req: IncomingMessage, res: ServerResponse) {
+                void answerHealth(runtime.health, "ready", res);
+              },
+            },
           },
           ...(config.databaseUrl === null && config.transporter === null
             ? [
@@ -318,15 +286,9 @@ export default function ApiService(
                   bodyParsers: false,
                   aliases: {
                     "GET /"(this: GatewayThis, _req: IncomingMessage, res: ServerResponse) {
-                      const reporter = (
-                        this.broker as unknown as { metrics: { reporter?: Array<{ generatePrometheusResponse?: () => string }> } }
-                      ).metrics.reporter?.find((candidate) => typeof candidate.generatePrometheusResponse === "function");
-                      if (!reporter?.generatePrometheusResponse) {
-                        res.writeHead(404, { "Content-Type": "text/plain" }).end("metrics disabled\n");
-                        return;
-                      }
-                      res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" });
-                      res.end(reporter.generatePrometheusResponse());
+                      const text = metricsText(this.broker);
+                      if (text === null) res.writeHead(404, { "Content-Type": "text/plain" }).end("metrics disabled\n");
+                      else res.writeHead(200, { "Content-Type": "text/plain; version=0.0.4; charset=utf-8" }).end(text);
                     },
                   },
                 },

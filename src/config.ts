@@ -59,6 +59,16 @@ export interface AppConfig {
   reminders: RemindersConfig;
   /** argon2id cost; lowered only by tests, never below OWASP ASVS minimums. */
   passwordHash: { timeCost: number; memoryKiB: number };
+  /** Apply pending migrations at start (off where a migration Job runs them first). */
+  migrateOnStart: boolean;
+  shutdown: ShutdownConfig;
+}
+
+export interface ShutdownConfig {
+  /** After SIGTERM, how long the node keeps serving while readiness already says 503. */
+  drainMs: number;
+  /** The whole stop (drain, in-flight requests, leaving the cluster, pools) must end within this. */
+  timeoutMs: number;
 }
 
 export interface HttpLimits {
@@ -222,6 +232,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (net.isIP(metricsHost) === 0)
     throw new ConfigError("METRICS_HOST", `must be an IP address to listen on, such as 0.0.0.0, got "${metricsHost}"`);
   const namespace = text(env, "NAMESPACE") ?? "";
+  const shutdown = shutdownConfig(env, transporter !== null);
   if (!/^[a-z0-9-]*$/i.test(namespace)) throw new ConfigError("NAMESPACE", "may hold only letters, digits and dashes");
 
   return {
@@ -271,7 +282,19 @@ export function loadConfig(env: Env = process.env): AppConfig {
       timeCost: integer(env, "ARGON2_TIME_COST", 2, 2, 10),
       memoryKiB: integer(env, "ARGON2_MEMORY_KIB", 19 * 1024, 19 * 1024, 1024 * 1024),
     },
+    migrateOnStart: text(env, "MIGRATE_ON_START") === null ? true : boolean(env, "MIGRATE_ON_START"),
+    shutdown,
   };
+}
+
+function shutdownConfig(env: Env, clustered: boolean): ShutdownConfig {
+  // A single process has no load balancer to take it out of rotation, so nothing to wait for.
+  const drainMs = integer(env, "SHUTDOWN_DRAIN_MS", clustered ? 2_000 : 0, 0, 120_000);
+  const timeoutMs = integer(env, "SHUTDOWN_TIMEOUT_MS", 20_000, 1_000, 600_000);
+  if (timeoutMs <= drainMs + 500) {
+    throw new ConfigError("SHUTDOWN_TIMEOUT_MS", "must leave at least 500 ms after SHUTDOWN_DRAIN_MS for in-flight requests");
+  }
+  return { drainMs, timeoutMs };
 }
 
 function httpLimits(env: Env): HttpLimits {

@@ -76,9 +76,37 @@ export function validationError(fields: FieldError[]): Errors.ValidationError {
   return new Errors.ValidationError("Parameters validation error!", ERR_VALIDATION, fields);
 }
 
-/** A broken domain rule (lib/) as the client sees it: 422 naming the field; anything else unchanged. */
+/** Sequelize's errors for a database it cannot reach (its pool, the connect, the host). */
+const SEQUELIZE_CONNECTION_ERRORS = /^Sequelize(Connection\w*|HostNotFound|HostNotReachable)Error$/;
+
+/**
+ * Postgres down, restarting or cut off: the server's "connection exception" class (08), its
+ * shutdown and start-up refusals (57P01-57P03), and a socket that would not open or was closed.
+ */
+export function isDatabaseUnavailable(err: unknown): boolean {
+  for (
+    let cause = err as { name?: string; code?: unknown; message?: string; parent?: unknown } | undefined, depth = 0;
+    cause && depth < 3;
+    depth++
+  ) {
+    if (SEQUELIZE_CONNECTION_ERRORS.test(cause.name ?? "")) return true;
+    const code = typeof cause.code === "string" ? cause.code : "";
+    if (/^08|^57P0[123]$|^ECONNREFUSED$|^ECONNRESET$/.test(code)) return true;
+    if (/^Connection terminated/.test(cause.message ?? "")) return true;
+    cause = cause.parent as typeof cause;
+  }
+  return false;
+}
+
+/**
+ * What a local action throws, as the client should see it: a broken domain rule (lib/) is 422
+ * naming the field, an unreachable database 503 (the node recovers by itself when it returns);
+ * anything else unchanged.
+ */
 export function asClientError(err: unknown): unknown {
-  return err instanceof RuleViolation ? validationError([{ field: err.field, type: err.rule, message: err.message }]) : err;
+  if (err instanceof RuleViolation) return validationError([{ field: err.field, type: err.rule, message: err.message }]);
+  if (isDatabaseUnavailable(err)) return new ServiceUnavailableError("Database unavailable, try again shortly");
+  return err;
 }
 
 /** Maps what lib/ throws to client errors, for every action, in one place. */

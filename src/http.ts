@@ -3,7 +3,7 @@
  * rule, uncompressed bodies only, the client address for rate limits, and turning any error
  * into moleculer-web's error shape `{name, message, code, type, data}` with the right status.
  */
-import { STATUS_CODES, type IncomingMessage, type ServerResponse } from "node:http";
+import { STATUS_CODES, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import { Errors, type Logger } from "moleculer";
 import ipaddr from "ipaddr.js";
@@ -189,4 +189,24 @@ export function sendHttpError(logger: Logger, req: IncomingMessage, res: ServerR
   });
   res.writeHead(clientError.code, { "Content-Type": "application/json; charset=utf-8" });
   res.end(body);
+}
+
+/**
+ * Stops taking connections and waits (at most `capMs`) for the open ones to end: idle keep-alive
+ * connections are closed now, busy ones after their current response, which says
+ * `Connection: close` once the server no longer listens (see the gateway's request handler).
+ */
+export function closeHttpServer(server: Server, capMs: number): Promise<void> {
+  if (!server.listening) return Promise.resolve();
+  return new Promise((resolve) => {
+    const timer = setTimeout(() => {
+      server.closeAllConnections();
+      resolve();
+    }, capMs);
+    server.close(() => {
+      clearTimeout(timer);
+      resolve();
+    });
+    server.closeIdleConnections();
+  });
 }

@@ -62,3 +62,19 @@ export async function migrate(connection: ClientConfig, migrations = loadMigrati
   }
   return applied;
 }
+
+/** Migrations this code knows that the database has not recorded (all of them on an empty one). */
+export async function pendingMigrations(
+  query: <T extends object>(sql: string) => Promise<T[]>,
+  migrations = loadMigrations(),
+): Promise<string[]> {
+  let done: Set<string>;
+  try {
+    done = new Set((await query<{ name: string }>("SELECT name FROM schema_migrations")).map((row) => row.name));
+  } catch (err) {
+    // 42P01: undefined table, i.e. nothing applied yet; anything else is the database failing.
+    if ((err as { code?: string }).code !== "42P01" && !/"schema_migrations" does not exist/.test((err as Error).message)) throw err;
+    done = new Set();
+  }
+  return migrations.map((migration) => migration.name).filter((name) => !done.has(name));
+}

@@ -10,6 +10,11 @@ import { createBrokerOptions } from "../moleculer.config";
 import { loadConfig, type AppConfig, type ServiceName } from "./config";
 import { openDatabase, type Database } from "./database";
 import { migrate } from "./migrate";
+import { NodeHealth } from "./node-health";
+import { readinessChecks } from "./readiness-checks";
+import { OpsServer } from "./ops-server";
+import { metricsText } from "./metrics-text";
+import { closeHttpServer } from "./http";
 import { MemoryStore, RedisStore, type SharedStore } from "./store";
 import { resolveJwtSecret } from "./secrets";
 import { Clock } from "./clock";
@@ -54,6 +59,12 @@ export interface HabitNode {
   routes: RouteSpec[];
   /** The gateway's listening port, when this node runs `api`. */
   port: number | null;
+  /** Metrics and health on METRICS_PORT, or null when it is off. */
+  ops: OpsServer | null;
+  /**
+   * Stops gracefully: readiness 503 at once, SHUTDOWN_DRAIN_MS of serving on, then no new
+   * connections, in-flight requests finished, the cluster left, pools closed.
+   */
   stop(): Promise<void>;
 }
 
@@ -79,21 +90,33 @@ export async function startNode(env: Record<string, string | undefined> = proces
   let database: Database | null = parts.database ?? null;
   let store: SharedStore | null = parts.store ?? null;
   const owned = { database: !parts.database, store: !parts.store };
+  let ops: OpsServer | null = null;
   try {
     if (!database && config.services.some((name) => DATABASE_SERVICES.includes(name))) {
       database = await openDatabase(config, log);
-      const applied = await migrate(database.connection);
-      log(`Database ${database.describe()}: ${applied.length > 0 ? `applied migrations ${applied.join(", ")}` : "migrations up to date"}`);
+      if (config.migrateOnStart) {
+        const applied = await migrate(database.connection);
+        log(
+          `Database ${database.describe()}: ${applied.length > 0 ? `applied migrations ${applied.join(", ")}` : "migrations up to date"}`,
+        );
+      } else {
+        log(`Database ${database.describe()}: migrations left to \`npm run migrate\` (MIGRATE_ON_START=false); not ready until applied`);
+      }
     }
     store ??= config.redisUrl
       ? await RedisStore.connect(config.redisUrl, `habit-tracker:${config.namespace}:`, 10_000, log)
       : new MemoryStore();
-    const runtime: Runtime = { config, database, store, jwtSecret: resolveJwtSecret(config), clock: parts.clock ?? new Clock() };
+    const health = new NodeHealth(readinessChecks({ broker, services: config.services, database, store }));
+    const runtime: Runtime = { config, database, store, jwtSecret: resolveJwtSecret(config), clock: parts.clock ?? new Clock(), health };
     const routes = apiRoutes(runtime);
     for (const name of config.services) {
       broker.createService(name === "api" ? (ApiService(runtime, routes) as unknown as ServiceSchema) : DOMAIN_SERVICES[name](runtime));
     }
     await broker.start();
+    ops =
+      config.metricsPort === null
+        ? null
+        : await OpsServer.start(config.metricsHost, config.metricsPort, { health, metrics: () => metricsText(broker) });
 
     const gateway = config.services.includes("api") ? broker.getLocalService("api") : null;
     const server = (gateway as unknown as { server?: import("node:http").Server } | null)?.server;
@@ -106,13 +129,22 @@ export async function startNode(env: Record<string, string | undefined> = proces
       runtime,
       routes,
       port: address && typeof address === "object" ? address.port : null,
+      ops,
       async stop() {
+        const { drainMs, timeoutMs } = config.shutdown;
+        runtime.health.beginShutdown();
+        logger.info(`Stopping: readiness now answers 503; serving on for ${drainMs} ms`);
+        if (drainMs > 0) await new Promise((resolve) => setTimeout(resolve, drainMs));
+        // Open requests finish; keep-alive connections close after their current response.
+        if (server) await closeHttpServer(server, Math.min(5_000, (timeoutMs - drainMs) / 4));
         await broker.stop();
+        await ops?.close();
         if (owned.store) await openStore.close();
         if (owned.database) await openDb?.close();
       },
     };
   } catch (err) {
+    await ops?.close().catch(() => undefined);
     if (owned.store) await store?.close().catch(() => undefined);
     if (owned.database) await database?.close().catch(() => undefined);
     throw err;

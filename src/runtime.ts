@@ -7,6 +7,7 @@ import type { AppConfig } from "./config";
 import type { Database } from "./database";
 import type { SharedStore } from "./store";
 import type { Clock } from "./clock";
+import type { NodeHealth } from "./node-health";
 
 export interface Runtime {
   config: AppConfig;
@@ -15,6 +16,8 @@ export interface Runtime {
   store: SharedStore;
   jwtSecret: string;
   clock: Clock;
+  /** This node's liveness and readiness (also served on the gateway's port). */
+  health: NodeHealth;
 }
 
 export function requireDatabase(runtime: Runtime): Database {

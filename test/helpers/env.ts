@@ -34,6 +34,8 @@ export function baseEnv(overrides: Env = {}): Env {
   return {
     PORT: "0",
     METRICS_PORT: "off",
+    // Tests stop many nodes; only the shutdown tests wait for a drain.
+    SHUTDOWN_DRAIN_MS: "0",
     LOG_LEVEL: "error",
     NAMESPACE: `t${randomBytes(4).toString("hex")}`,
     RATE_LIMIT_LOGIN: "1000",

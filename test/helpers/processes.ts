@@ -56,8 +56,8 @@ export class NodeProcess {
   }
 }
 
-// One free-port probe for the tests and the benchmark.
-export { freePort } from "../../bench/processes";
+// One free-port probe and readiness probe for the tests and the benchmark.
+export { freePort, reportsReady } from "../../bench/processes";
 
 /** Polls `probe` until it returns a value other than undefined, or fails after `timeoutMs`. */
 export async function waitFor<T>(what: string, probe: () => Promise<T | undefined>, timeoutMs = 30_000): Promise<T> {

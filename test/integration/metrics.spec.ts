@@ -16,10 +16,24 @@ const suite = nodeSuite(async () => {
 
 describe(`metrics (${MODE} mode)`, () => {
   it("the metrics port listens on METRICS_HOST (127.0.0.1 here), not on every interface", () => {
-    const reporters = (suite.node.broker as unknown as { metrics: { reporter: Array<{ server?: import("node:http").Server }> } }).metrics
-      .reporter;
-    const address = reporters.map((reporter) => reporter.server?.address()).find(Boolean);
-    expect(address).toEqual(expect.objectContaining({ address: "127.0.0.1", port: metricsPort }));
+    expect(suite.node.ops?.address()).toEqual(expect.objectContaining({ address: "127.0.0.1", port: metricsPort }));
+  });
+
+  it("serves the health probes next to the metrics, and nothing else", async () => {
+    const base = `http://127.0.0.1:${metricsPort}`;
+    const live = await fetch(`${base}/health/live`);
+    expect([live.status, await live.json()]).toEqual([200, { status: "ok" }]);
+    const ready = await fetch(`${base}/health/ready`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({
+      status: "ok",
+      checks: { store: "ok", database: "ok", migrations: "ok", "service:auth": "ok" },
+    });
+    expect((await fetch(`${base}/api/v1/habits`)).status).toBe(404);
+    expect((await fetch(`${base}/metrics`, { method: "POST" })).status).toBe(405);
+    const zipped = await fetch(`${base}/metrics`, { headers: { "Accept-Encoding": "gzip" } });
+    expect(zipped.headers.get("content-encoding")).toBe("gzip");
+    expect(await zipped.text()).toMatch(/^moleculer_\w+\{/m);
   });
 
   it("serves Prometheus text without the host's name, user, addresses or the process's arguments", async () => {

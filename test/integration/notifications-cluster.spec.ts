@@ -5,7 +5,7 @@
 import { Client } from "pg";
 import { DateTime } from "luxon";
 import { describeCluster, freshDatabase, baseEnv, TEST_JWT_SECRET, type Env } from "../helpers/env";
-import { NodeProcess, freePort, waitFor } from "../helpers/processes";
+import { NodeProcess, freePort, reportsReady, waitFor } from "../helpers/processes";
 import { Api } from "../helpers/http";
 import { addDays, todayIn } from "../../lib/dates";
 
@@ -68,7 +68,7 @@ describeCluster("notifications and reminders across node processes (real Redis a
     start("core-1", "auth,habits,tracking");
     start("gateway-1", "api", { PORT: String(port) });
     api = new Api(`http://127.0.0.1:${port}/api/v1`);
-    await waitFor("gateway ready", async () => ((await fetch(`http://127.0.0.1:${port}/health/ready`)).status === 200 ? true : undefined));
+    await waitFor("gateway ready", async () => ((await reportsReady(`http://127.0.0.1:${port}`)) ? true : undefined));
     db = new Client({ connectionString: fresh.url });
     await db.connect();
   });

@@ -6,7 +6,7 @@
 import fs from "node:fs";
 import path from "node:path";
 import { MODE, suiteEnv, type SuiteEnv } from "../helpers/env";
-import { NodeProcess, freePort, waitFor } from "../helpers/processes";
+import { NodeProcess, freePort, reportsReady, waitFor } from "../helpers/processes";
 import { Api } from "../helpers/http";
 
 jest.setTimeout(120_000);
@@ -20,7 +20,7 @@ beforeAll(async () => {
   suite = await suiteEnv({ PORT: String(port), LOG_LEVEL: "trace" });
   node = NodeProcess.start("secrets", suite.env);
   api = new Api(`http://127.0.0.1:${port}/api/v1`);
-  await waitFor("the gateway", async () => ((await fetch(`http://127.0.0.1:${port}/health/ready`)).status === 200 ? true : undefined));
+  await waitFor("the gateway", async () => ((await reportsReady(`http://127.0.0.1:${port}`)) ? true : undefined));
 });
 
 afterAll(async () => {

@@ -97,6 +97,20 @@ describe("loadConfig", () => {
       expect(loadConfig({ CORS_ORIGINS: "https://app.example.com, *" }).corsOrigins).toEqual(["https://app.example.com", "*"]);
     });
 
+    it("should drain for 2 s on shutdown in a cluster, not at all alone, and bound the stop by SHUTDOWN_TIMEOUT_MS", () => {
+      expect(loadConfig({}).shutdown).toEqual({ drainMs: 0, timeoutMs: 20_000 });
+      expect(loadConfig({ REDIS_URL: REDIS, JWT_SECRET: SECRET }).shutdown).toEqual({ drainMs: 2_000, timeoutMs: 20_000 });
+      expect(loadConfig({ SHUTDOWN_DRAIN_MS: "5000", SHUTDOWN_TIMEOUT_MS: "25000" }).shutdown).toEqual({
+        drainMs: 5_000,
+        timeoutMs: 25_000,
+      });
+    });
+
+    it("should migrate at start unless MIGRATE_ON_START=false (a migration Job runs them)", () => {
+      expect(loadConfig({}).migrateOnStart).toBe(true);
+      expect(loadConfig({ MIGRATE_ON_START: "false" }).migrateOnStart).toBe(false);
+    });
+
     it("should read LOG_LEVEL case-insensitively", () => {
       expect(loadConfig({ LOG_LEVEL: "DEBUG" }).logLevel).toBe("debug");
     });
@@ -139,6 +153,13 @@ describe("loadConfig", () => {
         "HTTP_HEADERS_TIMEOUT_MS",
       ],
       ["HTTP_KEEPALIVE_TIMEOUT_MS not a number", { HTTP_KEEPALIVE_TIMEOUT_MS: "long" }, "HTTP_KEEPALIVE_TIMEOUT_MS"],
+      [
+        "SHUTDOWN_TIMEOUT_MS leaving no time after the drain",
+        { SHUTDOWN_DRAIN_MS: "5000", SHUTDOWN_TIMEOUT_MS: "5000" },
+        "SHUTDOWN_TIMEOUT_MS",
+      ],
+      ["SHUTDOWN_DRAIN_MS negative", { SHUTDOWN_DRAIN_MS: "-1" }, "SHUTDOWN_DRAIN_MS"],
+      ["MIGRATE_ON_START not a boolean", { MIGRATE_ON_START: "later" }, "MIGRATE_ON_START"],
     ];
 
     it.each(cases)("should reject %s with a ConfigError naming the variable", (_label, env, variable) => {

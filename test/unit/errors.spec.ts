@@ -1,0 +1,35 @@
+import { Client } from "pg";
+import { Sequelize } from "sequelize";
+import { asClientError, isDatabaseUnavailable, ServiceUnavailableError } from "../../src/errors";
+import { freePort } from "../helpers/processes";
+
+describe("database unavailable → 503", () => {
+  it("recognises what pg and Sequelize throw for a Postgres that is not there", async () => {
+    const port = await freePort();
+    const pgError = await new Client({ host: "127.0.0.1", port, connectionTimeoutMillis: 2000 }).connect().catch((err: unknown) => err);
+    const sequelize = new Sequelize({ dialect: "postgres", host: "127.0.0.1", port, logging: false, pool: { max: 1, acquire: 2000 } });
+    const sequelizeError = await sequelize.query("SELECT 1").catch((err: unknown) => err);
+    await sequelize.close();
+    expect(isDatabaseUnavailable(pgError)).toBe(true);
+    expect(isDatabaseUnavailable(sequelizeError)).toBe(true);
+    expect(asClientError(sequelizeError)).toBeInstanceOf(ServiceUnavailableError);
+  });
+
+  it("recognises the server's shutdown and connection-exception codes, also wrapped", () => {
+    for (const code of ["57P01", "57P02", "57P03", "08006", "08001"]) {
+      expect(isDatabaseUnavailable(Object.assign(new Error("x"), { code }))).toBe(true);
+      expect(isDatabaseUnavailable({ name: "SequelizeDatabaseError", parent: Object.assign(new Error("x"), { code }) })).toBe(true);
+    }
+  });
+
+  it("leaves every other error alone (a unique violation, a syntax error, a plain bug)", () => {
+    for (const err of [
+      Object.assign(new Error("dup"), { code: "23505" }),
+      Object.assign(new Error("syntax"), { code: "42601" }),
+      new TypeError("x is undefined"),
+    ]) {
+      expect(isDatabaseUnavailable(err)).toBe(false);
+      expect(asClientError(err)).toBe(err);
+    }
+  });
+});
