@@ -9,7 +9,8 @@ import type { AppConfig } from "./src/config";
 import { DomainErrorsMiddleware, ErrorRegenerator } from "./src/errors";
 import { installMetricsFastPath } from "./src/metrics-fast-path";
 import { PrometheusText } from "./src/metrics-text";
-import { FailureDetectionMiddleware } from "./src/failure-detection";
+import { AwaitEndpointMiddleware, FailureDetectionMiddleware } from "./src/failure-detection";
+import { RequestContextMiddleware, requestIdLogFields } from "./src/request-context";
 import { StrictValidator } from "./src/validator";
 
 // Before any broker registers a metric: Moleculer's own metric updates defeat V8 on busy nodes.
@@ -44,7 +45,10 @@ export function createBrokerOptions(config: AppConfig): BrokerOptions {
         level: config.logLevel,
         pino: {
           // Belt and braces: nothing we log carries these, and if it ever does they are masked.
-          options: { redact: ["*.password", "*.accessToken", "*.refreshToken", "*.authorization", "*.token"] },
+          options: {
+            redact: ["*.password", "*.accessToken", "*.refreshToken", "*.authorization", "*.token"],
+            mixin: requestIdLogFields,
+          },
           ...(config.logFile ? { destination: config.logFile } : {}),
         },
       },
@@ -99,7 +103,12 @@ export function createBrokerOptions(config: AppConfig): BrokerOptions {
       // fastest-validator's own reads "value 'done, skipped'" for the list it expected.
       messages: { enumValue: "The '{field}' field must be one of: {expected}." },
     }),
-    middlewares: [DomainErrorsMiddleware, FailureDetectionMiddleware(config.heartbeatIntervalSeconds)],
+    middlewares: [
+      RequestContextMiddleware(config.logLevel === "debug" || config.logLevel === "trace"),
+      DomainErrorsMiddleware,
+      FailureDetectionMiddleware(config.heartbeatIntervalSeconds),
+      AwaitEndpointMiddleware(1_000),
+    ],
     errorRegenerator: new ErrorRegenerator(),
   };
 }

@@ -6,6 +6,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import net from "node:net";
 import path from "node:path";
+import { asyncContextFrameFlags } from "../src/request-context";
 
 export interface Running {
   name: string;
@@ -54,7 +55,7 @@ export async function startProcess(options: {
 }): Promise<Running> {
   const logFile = path.join(options.logDir, `${options.name}.log`);
   const log = fs.openSync(logFile, "a");
-  const child: ChildProcess = spawn(process.execPath, [...(options.nodeArgs ?? []), options.script], {
+  const child: ChildProcess = spawn(process.execPath, [...asyncContextFrameFlags(), ...(options.nodeArgs ?? []), options.script], {
     env: { ...process.env, ...options.env, NODE_OPTIONS: "" },
     stdio: ["ignore", log, log],
   });

@@ -34,6 +34,8 @@ export interface OutboxEvent extends EventEnvelope {
   seq: string;
   /** The event's own fields, as published on the broker (envelope included). */
   payload: Record<string, unknown> & EventEnvelope;
+  /** The request the change was made in, when there was one (src/request-context.ts). */
+  requestId: string | null;
 }
 
 export interface OutboxConsumerMethods {
@@ -91,7 +93,7 @@ export function OutboxConsumerMixin(options: OutboxConsumerOptions): Partial<Ser
           if (top === null) return 0;
           const events: OutboxEvent[] = found.map((row) => {
             const envelope: EventEnvelope = { eventId: row.eventId, userId: row.userId, occurredAt: row.occurredAt };
-            return { ...envelope, event: row.event, seq: row.seq, payload: { ...row.payload, ...envelope } };
+            return { ...envelope, event: row.event, seq: row.seq, payload: { ...row.payload, ...envelope }, requestId: row.requestId };
           });
           if (events.length > 0) await this.handleOutboxEvents(events);
           // A short batch saw every wanted event up to `top`; a full one stops at its last.

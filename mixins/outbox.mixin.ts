@@ -15,6 +15,7 @@ import type { ServiceSchema, ServiceSettingSchema } from "moleculer";
 import type { Transaction } from "sequelize";
 import type { DbMethods } from "./db.mixin";
 import { Poller } from "../src/poller";
+import { currentRequestId } from "../src/request-context";
 import { insertEvent, leaseUnpublished, markPublished } from "../src/data/outbox";
 
 export interface OutboxMixinOptions {
@@ -53,7 +54,7 @@ export function OutboxMixin(options: OutboxMixinOptions = {}): Partial<ServiceSc
     methods: {
       async recordEvent(transaction, event, userId, payload) {
         const eventId = randomUUID();
-        await insertEvent(this.sequelize(), transaction, { eventId, event, userId, payload });
+        await insertEvent(this.sequelize(), transaction, { eventId, event, userId, payload, requestId: currentRequestId() });
         transaction.afterCommit(() => this.kickRelay());
         return eventId;
       },
@@ -75,7 +76,8 @@ export function OutboxMixin(options: OutboxMixinOptions = {}): Partial<ServiceSc
           for (const row of rows) {
             const envelope: EventEnvelope = { eventId: row.eventId, userId: row.userId, occurredAt: row.occurredAt };
             try {
-              await this.broker.emit(row.event, { ...row.payload, ...envelope });
+              // In the request the change was made in: its handlers, on any node, log with its id.
+              await this.broker.emit(row.event, { ...row.payload, ...envelope }, { requestID: row.requestId ?? undefined });
               published.push(row.id);
             } catch (err) {
               // Keep order per stream: stop at the first failure, retry on the next run.

@@ -35,6 +35,7 @@ import { aliasesFor, takesBody, type HttpMethod, type RouteSpec } from "../src/r
 import { accountsNamed, requestParams } from "../src/request-params";
 import { answerHealth } from "../src/ops-server";
 import { metricsText } from "../src/metrics-text";
+import { requestIdFrom, withRequestId } from "../src/request-context";
 import type { CallMeta, CallerUser } from "../src/caller";
 
 interface GatewayLocals {
@@ -181,6 +182,11 @@ export default function ApiService(
           },
           (req, res) => {
             applySecurityHeaders(res);
+            // The client's id, or a new one: answered, and the id of every call, event and log line this request causes.
+            const requestId = requestIdFrom(req.headers["x-request-id"]);
+            req.headers["x-request-id"] = requestId;
+            delete req.headers["x-correlation-id"];
+            res.setHeader("X-Request-Id", requestId);
             // Shutting down (src/http.ts closeHttpServer): answer this request, then let the connection go.
             if (!this.server.listening) res.setHeader("Connection", "close");
             const refused = encodingProblem(req);
@@ -189,7 +195,7 @@ export default function ApiService(
               sendHttpError(this.logger, req, res, refused);
               return;
             }
-            handler(req, res);
+            withRequestId(requestId, () => handler(req, res));
           },
         );
         this.server.on("clientError", answerClientError);

@@ -20,6 +20,7 @@ import { DbMixin, type DbMethods } from "../mixins/db.mixin";
 import { OutboxConsumerMixin, type OutboxEvent } from "../mixins/outbox-consumer.mixin";
 import type { EventEnvelope } from "../mixins/outbox.mixin";
 import { NOTIFYING_EVENTS, type MilestoneEvent, type ReminderDueEvent } from "../src/events";
+import { withRequestId } from "../src/request-context";
 import { requireDatabase, type Runtime } from "../src/runtime";
 import { Poller } from "../src/poller";
 import { Batcher } from "../src/batcher";
@@ -217,6 +218,9 @@ export default function NotificationsService(
       },
 
       async handleOutboxEvents(this: NotificationsThis, events: OutboxEvent[]) {
+        // Each in the request that made it, so the line names the client's request id.
+        for (const { event, eventId, requestId } of events)
+          withRequestId(requestId, () => this.logger.debug(`${event} ${eventId} consumed`));
         await this.consumeEvents(events.map(({ event, payload }) => ({ event, payload })));
       },
 

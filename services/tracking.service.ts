@@ -21,6 +21,7 @@ import { isCompleted, type CheckinFacts, type CheckinStatus } from "../lib/habit
 import { computeStats, streakView, type DayStatus, type Stats, type StreakView } from "../lib/progress";
 import { assertCheckinFits, milestonesReached, resolveRange } from "../lib/checkin-rules";
 import { localDateRule } from "../src/params";
+import { currentRequestId } from "../src/request-context";
 import { NotFoundError } from "../src/errors";
 import { requireUser, type CallMeta } from "../src/caller";
 import { requireDatabase, type Runtime } from "../src/runtime";
@@ -346,6 +347,7 @@ export default function TrackingService(runtime: Runtime): ServiceSchema<Service
               "checkin"
             >,
             checkin: { ...write, completed: isCompleted(write, definition.target) } satisfies Omit<Checkin, "createdAt" | "updatedAt">,
+            requestId: currentRequestId(),
           },
           milestones: {
             reached: milestonesReached(entry.value.progress.current, next.progress).map((milestone) => ({

@@ -157,6 +157,7 @@ export const RECORD_AT_REVISION = sql(`WITH bumped AS (
       event: "'checkin.recorded'",
       userId: "$8::uuid",
       payload: `$9::jsonb || jsonb_build_object('checkin', $10::jsonb || jsonb_build_object('createdAt', ${iso('"createdAt"')}, 'updatedAt', ${iso('"updatedAt"')}))`,
+      requestId: "$16",
     })}
   ), reached AS (
     ${milestonesReachedFrom("bumped, unnest($11::int[], $12::uuid[]) AS m(milestone, event_id)", {
@@ -171,6 +172,7 @@ export const RECORD_AT_REVISION = sql(`WITH bumped AS (
       event: "'streak.milestone'",
       userId: "$8::uuid",
       payload: "$15::jsonb || jsonb_build_object('milestone', milestone, 'runStart', to_char($14::date, 'YYYY-MM-DD'))",
+      requestId: "$16",
     })}
   )
   SELECT * FROM saved`);
@@ -179,7 +181,8 @@ export async function recordAtRevision(
   write: {
     checkin: Pick<CheckinRecord, "habitId" | "date" | "status" | "value" | "note">;
     expectedRevision: number;
-    event: { eventId: string; userId: string; payload: object; checkin: object };
+    /** `requestId`: the request the check-in is made in, stored with its events. */
+    event: { eventId: string; userId: string; payload: object; checkin: object; requestId: string | null };
     /** The milestones the check-in reaches, the event each gets if its run had not reached it, and that event's payload but for `milestone` and `runStart`. */
     milestones: { reached: Array<{ milestone: number; eventId: string }>; unit: StreakUnit; runStart: LocalDate | null; payload: object };
   },
@@ -201,6 +204,7 @@ export async function recordAtRevision(
     milestones.unit,
     milestones.runStart,
     JSON.stringify(milestones.payload),
+    event.requestId,
   ]);
   if (!row) return null;
   const { created, ...record } = row;

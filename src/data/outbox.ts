@@ -21,27 +21,32 @@ export interface OutboxRow {
   userId: string | null;
   payload: Record<string, unknown>;
   occurredAt: string;
+  /** The request the change was made in, when there was one. */
+  requestId: string | null;
 }
 
-export const INSERT_EVENT = sql("INSERT INTO outbox (event_id, event, user_id, payload) VALUES ($1, $2, $3, $4::jsonb)");
+export const INSERT_EVENT = sql("INSERT INTO outbox (event_id, event, user_id, payload, request_id) VALUES ($1, $2, $3, $4::jsonb, $5)");
 export async function insertEvent(
   db: Sequelize,
   transaction: Transaction,
-  event: { eventId: string; event: string; userId: string | null; payload: object },
+  event: { eventId: string; event: string; userId: string | null; payload: object; requestId: string | null },
 ): Promise<void> {
-  await run(db, INSERT_EVENT, [event.eventId, event.event, event.userId, JSON.stringify(event.payload)], transaction);
+  await run(db, INSERT_EVENT, [event.eventId, event.event, event.userId, JSON.stringify(event.payload), event.requestId], transaction);
 }
 
 /**
  * For a statement that records an event with the change it makes, in one round trip: an INSERT
  * of one event per row of `from` (a CTE of that statement), each part an SQL expression over it.
  */
-export function insertEventsFrom(from: string, parts: { eventId: string; event: string; userId: string; payload: string }): string {
-  return `INSERT INTO outbox (event_id, event, user_id, payload) SELECT ${parts.eventId}, ${parts.event}, ${parts.userId}, ${parts.payload} FROM ${from}`;
+export function insertEventsFrom(
+  from: string,
+  parts: { eventId: string; event: string; userId: string; payload: string; requestId: string },
+): string {
+  return `INSERT INTO outbox (event_id, event, user_id, payload, request_id) SELECT ${parts.eventId}, ${parts.event}, ${parts.userId}, ${parts.payload}, ${parts.requestId} FROM ${from}`;
 }
 
 const LEASED_UNPUBLISHED = sql(`WITH lease AS (SELECT pg_try_advisory_xact_lock($1) AS held)
-  SELECT id, event_id AS "eventId", event, user_id AS "userId", payload, ${OCCURRED_AT} FROM outbox
+  SELECT id, event_id AS "eventId", event, user_id AS "userId", payload, ${OCCURRED_AT}, request_id AS "requestId" FROM outbox
    WHERE (SELECT held FROM lease) AND published_at IS NULL ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`);
 /**
  * Takes the relay's lease until the transaction ends and reads the oldest unpublished events,
@@ -99,10 +104,10 @@ export interface PublishedEvent extends Omit<OutboxRow, "id"> {
 }
 
 // A row per event found, or one row of nulls but `top` when none was.
-const PUBLISHED_AFTER = sql(`SELECT hw.top, o.seq, o."eventId", o.event, o."userId", o.payload, o."occurredAt"
+const PUBLISHED_AFTER = sql(`SELECT hw.top, o.seq, o."eventId", o.event, o."userId", o.payload, o."occurredAt", o."requestId"
   FROM (SELECT (SELECT published_seq FROM outbox WHERE published_seq IS NOT NULL ORDER BY published_seq DESC LIMIT 1) AS top) hw
   LEFT JOIN LATERAL (
-    SELECT published_seq AS seq, event_id AS "eventId", event, user_id AS "userId", payload, ${OCCURRED_AT} FROM outbox
+    SELECT published_seq AS seq, event_id AS "eventId", event, user_id AS "userId", payload, ${OCCURRED_AT}, request_id AS "requestId" FROM outbox
      WHERE published_seq > $1 AND event = ANY($2::text[])
      ORDER BY published_seq LIMIT $3) o ON true`);
 /**

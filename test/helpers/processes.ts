@@ -5,6 +5,7 @@
 import { spawn, type ChildProcess } from "node:child_process";
 import path from "node:path";
 import type { Env } from "./env";
+import { asyncContextFrameFlags } from "../../src/request-context";
 
 const SERVER = path.resolve(__dirname, "../../dist/bin/server.js");
 
@@ -22,7 +23,7 @@ export class NodeProcess {
   }
 
   static start(name: string, env: Env, args: string[] = []): NodeProcess {
-    const child = spawn(process.execPath, [SERVER, ...args], {
+    const child = spawn(process.execPath, [...asyncContextFrameFlags(), SERVER, ...args], {
       env: { PATH: process.env.PATH, NODE_ID: name, ...env } as NodeJS.ProcessEnv,
       stdio: ["pipe", "pipe", "pipe"],
     });
