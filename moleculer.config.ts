@@ -10,7 +10,7 @@ import { DomainErrorsMiddleware, ErrorRegenerator } from "./src/errors";
 import { installMetricsFastPath } from "./src/metrics-fast-path";
 import { PrometheusText } from "./src/metrics-text";
 import { AwaitEndpointMiddleware, FailureDetectionMiddleware } from "./src/failure-detection";
-import { RequestContextMiddleware, requestIdLogFields } from "./src/request-context";
+import { RequestContextMiddleware, currentRequestId, requestIdLogFields } from "./src/request-context";
 import { StrictValidator } from "./src/validator";
 
 // Before any broker registers a metric: Moleculer's own metric updates defeat V8 on busy nodes.
@@ -35,24 +35,50 @@ export const HOST_REVEALING_METRICS = [
 /** Only infrastructure faults (node gone, timeout, no endpoint) are worth another attempt. */
 const isRetryable = (err: Error) => err instanceof Errors.MoleculerRetryableError;
 
+/**
+ * JSON lines (Pino) in production; at a terminal, Moleculer's readable one-line format. Both
+ * carry the request id of the work in progress (src/request-context.ts).
+ */
+function loggerOptions(config: AppConfig): BrokerOptions["logger"] {
+  const text = config.logFormat === "text" || (config.logFormat === "auto" && process.stdout.isTTY === true && config.logFile === null);
+  if (text) {
+    return {
+      type: "Console",
+      options: {
+        level: config.logLevel,
+        // Moleculer's "short" format, with the request id after the module name when there is one.
+        formatter: textWithRequestId,
+      },
+    } as BrokerOptions["logger"];
+  }
+  return {
+    type: "Pino",
+    options: {
+      level: config.logLevel,
+      pino: {
+        // Belt and braces: nothing we log carries these, and if it ever does they are masked.
+        options: {
+          redact: ["*.password", "*.accessToken", "*.refreshToken", "*.authorization", "*.token"],
+          mixin: requestIdLogFields,
+        },
+        ...(config.logFile ? { destination: config.logFile } : {}),
+      },
+    },
+  } as BrokerOptions["logger"];
+}
+
+/** `[12:00:00.000Z] INFO  tracking [req-1]: message` */
+function textWithRequestId(this: unknown, type: string, args: unknown[], bindings: { mod: string }): unknown[] {
+  const requestId = currentRequestId();
+  const time = new Date().toISOString().substring(11);
+  return [`[${time}]`, type.toUpperCase().padEnd(5), `${bindings.mod}${requestId ? ` [${requestId}]` : ""}:`, ...args];
+}
+
 export function createBrokerOptions(config: AppConfig): BrokerOptions {
   return {
     namespace: config.namespace,
     nodeID: config.nodeId,
-    logger: {
-      type: "Pino",
-      options: {
-        level: config.logLevel,
-        pino: {
-          // Belt and braces: nothing we log carries these, and if it ever does they are masked.
-          options: {
-            redact: ["*.password", "*.accessToken", "*.refreshToken", "*.authorization", "*.token"],
-            mixin: requestIdLogFields,
-          },
-          ...(config.logFile ? { destination: config.logFile } : {}),
-        },
-      },
-    },
+    logger: loggerOptions(config),
     // A connection string (redis://…, nats://…): Moleculer picks the transporter from its scheme.
     transporter: (config.transporter ?? undefined) as BrokerOptions["transporter"],
     cacher: config.redisUrl
@@ -73,7 +99,7 @@ export function createBrokerOptions(config: AppConfig): BrokerOptions {
     heartbeatTimeout: config.heartbeatTimeoutSeconds,
     // stopDelay: a stopping node has told the cluster it takes no more calls; calls already on
     // their way to it still arrive within this and are served.
-    registry: { strategy: "RoundRobin", preferLocal: true, stopDelay: 500 },
+    registry: { strategy: config.balanceStrategy, preferLocal: true, stopDelay: 500 },
     circuitBreaker: {
       enabled: true,
       threshold: 0.5,
@@ -86,6 +112,14 @@ export function createBrokerOptions(config: AppConfig): BrokerOptions {
     // Lets in-flight requests finish before a node stops, within what SHUTDOWN_TIMEOUT_MS leaves
     // after the drain (src/node.ts).
     tracking: { enabled: true, shutdownTimeout: Math.round((config.shutdown.timeoutMs - config.shutdown.drainMs) / 2) },
+    // Spans of every call and event to Zipkin (or Jaeger's Zipkin endpoint) when TRACING_ZIPKIN_URL is set.
+    tracing: config.tracing
+      ? {
+          enabled: true,
+          sampling: { rate: config.tracing.sampleRate },
+          exporter: { type: "Zipkin", options: { baseURL: config.tracing.zipkinUrl, interval: 5 } },
+        }
+      : { enabled: false },
     metrics: {
       enabled: config.metricsPort !== null,
       // Served with the health probes by src/ops-server.ts on METRICS_HOST:METRICS_PORT. Moleculer

@@ -52,6 +52,8 @@ export async function startProcess(options: {
   ready: () => Promise<boolean>;
   nodeArgs?: string[];
   inspectPort?: number | null;
+  /** Told the child's pid as soon as it exists (e.g. to put it into a cgroup). */
+  onSpawn?: (pid: number) => void;
 }): Promise<Running> {
   const logFile = path.join(options.logDir, `${options.name}.log`);
   const log = fs.openSync(logFile, "a");
@@ -59,6 +61,7 @@ export async function startProcess(options: {
     env: { ...process.env, ...options.env, NODE_OPTIONS: "" },
     stdio: ["ignore", log, log],
   });
+  if (child.pid !== undefined) options.onSpawn?.(child.pid);
   let exited: number | null = null;
   const exit = new Promise<void>((resolve) =>
     child.once("exit", (code) => {

@@ -36,6 +36,7 @@ import { accountsNamed, requestParams } from "../src/request-params";
 import { answerHealth } from "../src/ops-server";
 import { metricsText } from "../src/metrics-text";
 import { requestIdFrom, withRequestId } from "../src/request-context";
+import { METRICS, registerMetrics } from "../src/node-metrics";
 import type { CallMeta, CallerUser } from "../src/caller";
 
 interface GatewayLocals {
@@ -49,7 +50,7 @@ interface RoutedRequest extends IncomingMessage {
   body?: unknown;
   query?: Record<string, unknown>;
   $params: Record<string, unknown>;
-  $alias?: { action?: string };
+  $alias?: { action?: string; fullPath?: string };
 }
 
 /** The alias moleculer-web matched: its method and its path parameters' names. */
@@ -64,6 +65,7 @@ interface GatewayMethods {
   authorize(ctx: Context<unknown, CallMeta>, route: unknown, req: RoutedRequest): void;
   limitRate(req: RoutedRequest, action: string | undefined): Promise<void>;
   createServer(): void;
+  countRequest(req: RoutedRequest, status: number, ms: number): void;
   errorHandler(req: IncomingMessage, res: ServerResponse, err: Error): void;
 }
 
@@ -187,6 +189,8 @@ export default function ApiService(
             req.headers["x-request-id"] = requestId;
             delete req.headers["x-correlation-id"];
             res.setHeader("X-Request-Id", requestId);
+            const began = performance.now();
+            res.once("finish", () => this.countRequest(req as RoutedRequest, res.statusCode, performance.now() - began));
             // Shutting down (src/http.ts closeHttpServer): answer this request, then let the connection go.
             if (!this.server.listening) res.setHeader("Connection", "close");
             const refused = encodingProblem(req);
@@ -199,6 +203,14 @@ export default function ApiService(
           },
         );
         this.server.on("clientError", answerClientError);
+      },
+
+      /** Per route (the alias's pattern, never the URL itself, which holds ids): count and duration. */
+      countRequest(req, status, ms) {
+        const route = req.$alias?.fullPath ?? "unrouted";
+        const method = req.method ?? "GET";
+        this.broker.metrics.increment(METRICS.httpRequests, { method, route, status });
+        this.broker.metrics.observe(METRICS.httpDuration, ms, { method, route });
       },
 
       /** Every error goes to `onError` (sendHttpError), which logs a 5xx once, with its detail. */
@@ -305,6 +317,7 @@ export default function ApiService(
     },
 
     created() {
+      registerMetrics(this.broker, [METRICS.httpRequests, METRICS.httpDuration]);
       this.tokens = new AccessTokens(runtime.jwtSecret, config.accessTokenTtlSeconds);
       const denylist = new Denylist(runtime.store, config.accessTokenTtlSeconds + TOKEN_CLOCK_TOLERANCE_SECONDS, () =>
         this.broker.call<string[], Record<string, never>>("auth.revokedSessions", {}),

@@ -20,6 +20,7 @@ import { DbMixin, type DbMethods } from "../mixins/db.mixin";
 import { OutboxConsumerMixin, type OutboxEvent } from "../mixins/outbox-consumer.mixin";
 import type { EventEnvelope } from "../mixins/outbox.mixin";
 import { NOTIFYING_EVENTS, type MilestoneEvent, type ReminderDueEvent } from "../src/events";
+import { METRICS, registerMetrics } from "../src/node-metrics";
 import { withRequestId } from "../src/request-context";
 import { requireDatabase, type Runtime } from "../src/runtime";
 import { Poller } from "../src/poller";
@@ -347,13 +348,17 @@ export default function NotificationsService(
             `Delivery ${row.id} (${row.channel}) attempt ${row.attempts} failed${dead ? ", dead-lettered" : ""}: ${message}`,
           );
           await notifications.recordFailure(this.sequelize(), row, { message, dead, delayMs });
+          this.broker.metrics.increment(METRICS.deliveryAttempts, { channel: row.channel, outcome: dead ? "dead" : "retry" });
+          if (dead) this.broker.metrics.increment(METRICS.deadLetters, { channel: row.channel });
           return false;
         }
+        this.broker.metrics.increment(METRICS.deliveryAttempts, { channel: row.channel, outcome: "sent" });
         return true;
       },
     },
 
     created() {
+      registerMetrics(this.broker, [METRICS.deliveryAttempts, METRICS.deadLetters]);
       const settings = config.notifications;
       const now = () => runtime.clock.now();
       this.channels = {

@@ -18,6 +18,7 @@ import type { ServiceSchema, ServiceSettingSchema } from "moleculer";
 import { DbMixin, type DbMethods } from "../mixins/db.mixin";
 import { OutboxMixin, type OutboxMethods } from "../mixins/outbox.mixin";
 import { requireDatabase, type Runtime } from "../src/runtime";
+import { METRICS, registerMetrics } from "../src/node-metrics";
 import { Poller } from "../src/poller";
 import type { ReminderDueEvent } from "../src/events";
 import type { HabitDefinition } from "../src/data/habits";
@@ -100,6 +101,7 @@ export default function RemindersService(runtime: Runtime): ServiceSchema<Servic
               streak: progress.current,
               unit: progress.unit,
             } satisfies ReminderDueEvent);
+            transaction.afterCommit(() => this.broker.metrics.increment(METRICS.remindersFired));
             count++;
           }
           return count;
@@ -122,6 +124,7 @@ export default function RemindersService(runtime: Runtime): ServiceSchema<Servic
     },
 
     created() {
+      registerMetrics(this.broker, [METRICS.remindersFired]);
       this.scanner = new Poller({
         run: () => this.scan(),
         intervalMs: runtime.config.reminders.tickMs,

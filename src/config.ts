@@ -9,6 +9,10 @@ import net from "node:net";
 export const SERVICE_NAMES = ["api", "auth", "habits", "tracking", "notifications", "reminders", "kafka-bridge"] as const;
 export type ServiceName = (typeof SERVICE_NAMES)[number];
 
+/** Moleculer's load-balancing strategies a node may pick its calls' targets with. */
+export const BALANCE_STRATEGIES = ["RoundRobin", "CpuUsage", "Latency", "Random"] as const;
+export type BalanceStrategy = (typeof BALANCE_STRATEGIES)[number];
+
 export const LOG_LEVELS = ["fatal", "error", "warn", "info", "debug", "trace"] as const;
 export type LogLevel = (typeof LOG_LEVELS)[number];
 
@@ -32,6 +36,10 @@ export interface AppConfig {
   corsOrigins: string[];
   smtpUrl: string | null;
   logLevel: LogLevel;
+  /** `json` lines (production), `text` for a person at a terminal, `auto`: text on a TTY. */
+  logFormat: "json" | "text" | "auto";
+  /** Zipkin's span endpoint base (Jaeger takes Zipkin's format too), or null: tracing off. */
+  tracing: { zipkinUrl: string; sampleRate: number } | null;
   /** Where the log goes instead of standard output (the REPL sets it), or null. */
   logFile: string | null;
   nodeId: string;
@@ -47,6 +55,8 @@ export interface AppConfig {
   requestTimeoutMs: number;
   heartbeatIntervalSeconds: number;
   heartbeatTimeoutSeconds: number;
+  /** How a call picks one of the nodes that run its service. */
+  balanceStrategy: BalanceStrategy;
   bodyLimitBytes: number;
   accessTokenTtlSeconds: number;
   refreshTokenTtlSeconds: number;
@@ -246,6 +256,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     corsOrigins: corsOrigins(env),
     smtpUrl: url(env, "SMTP_URL", ["smtp:", "smtps:"]),
     logLevel: logLevel as LogLevel,
+    logFormat: logFormat(env),
+    tracing: tracingConfig(env),
     logFile: text(env, "LOG_FILE") === null ? null : path.resolve(text(env, "LOG_FILE") as string),
     nodeId: text(env, "NODE_ID") ?? `${os.hostname()}-${process.pid}`,
     namespace,
@@ -257,6 +269,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     requestTimeoutMs: integer(env, "REQUEST_TIMEOUT_MS", 5_000, 100, 600_000),
     heartbeatIntervalSeconds,
     heartbeatTimeoutSeconds,
+    balanceStrategy: balanceStrategy(env),
     bodyLimitBytes: integer(env, "BODY_LIMIT_BYTES", 64 * 1024, 1024, 10 * 1024 * 1024),
     accessTokenTtlSeconds: integer(env, "ACCESS_TOKEN_TTL", 15 * 60, 10, 24 * 3600),
     refreshTokenTtlSeconds: integer(env, "REFRESH_TOKEN_TTL", 30 * 24 * 3600, 60, 365 * 24 * 3600),
@@ -285,6 +298,25 @@ export function loadConfig(env: Env = process.env): AppConfig {
     migrateOnStart: text(env, "MIGRATE_ON_START") === null ? true : boolean(env, "MIGRATE_ON_START"),
     shutdown,
   };
+}
+
+function logFormat(env: Env): AppConfig["logFormat"] {
+  const raw = (text(env, "LOG_FORMAT") ?? "auto").toLowerCase();
+  if (raw !== "json" && raw !== "text" && raw !== "auto") throw new ConfigError("LOG_FORMAT", `must be json, text or auto, got "${raw}"`);
+  return raw;
+}
+
+function tracingConfig(env: Env): AppConfig["tracing"] {
+  const zipkinUrl = url(env, "TRACING_ZIPKIN_URL", ["http:", "https:"]);
+  const sampleRate = fraction(env, "TRACING_SAMPLE_RATE", 1);
+  return zipkinUrl === null ? null : { zipkinUrl, sampleRate };
+}
+
+function balanceStrategy(env: Env): BalanceStrategy {
+  const raw = text(env, "BALANCE_STRATEGY") ?? "RoundRobin";
+  const known = BALANCE_STRATEGIES.find((name) => name.toLowerCase() === raw.toLowerCase());
+  if (!known) throw new ConfigError("BALANCE_STRATEGY", `must be one of ${BALANCE_STRATEGIES.join(", ")}, got "${raw}"`);
+  return known;
 }
 
 function shutdownConfig(env: Env, clustered: boolean): ShutdownConfig {

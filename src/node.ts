@@ -15,6 +15,8 @@ import { readinessChecks } from "./readiness-checks";
 import { OpsServer } from "./ops-server";
 import { metricsText } from "./metrics-text";
 import { closeHttpServer } from "./http";
+import { METRICS, registerMetrics } from "./node-metrics";
+import { OUTBOX_LAG } from "./data/outbox";
 import { MemoryStore, RedisStore, type SharedStore } from "./store";
 import { resolveJwtSecret } from "./secrets";
 import { Clock } from "./clock";
@@ -39,6 +41,26 @@ const DOMAIN_SERVICES: Record<Exclude<ServiceName, "api">, Factory> = {
   reminders: RemindersService as unknown as Factory,
   "kafka-bridge": KafkaBridgeService as unknown as Factory,
 };
+
+/** Services that record domain events in the outbox: their nodes report its lag. */
+const OUTBOX_SERVICES: ServiceName[] = ["auth", "habits", "tracking", "reminders"];
+
+/** Sets the outbox-lag gauges every 5 s (src/node-metrics.ts); a failed read leaves them as they were. */
+function watchOutboxLag(broker: ServiceBroker, database: Database): NodeJS.Timeout | null {
+  if (!broker.metrics.isEnabled()) return null;
+  registerMetrics(broker, [METRICS.outboxUnpublished, METRICS.outboxOldestSeconds]);
+  const timer = setInterval(() => {
+    database
+      .query<{ unpublished: number; oldestSeconds: number }>(OUTBOX_LAG)
+      .then(([row]) => {
+        broker.metrics.set(METRICS.outboxUnpublished, row.unpublished);
+        broker.metrics.set(METRICS.outboxOldestSeconds, row.oldestSeconds);
+      })
+      .catch(() => undefined);
+  }, 5_000);
+  timer.unref();
+  return timer;
+}
 
 /** Services that keep state in Postgres: a node running any of them opens the database. */
 const DATABASE_SERVICES: ServiceName[] = ["auth", "habits", "tracking", "notifications", "reminders", "kafka-bridge"];
@@ -113,6 +135,7 @@ export async function startNode(env: Record<string, string | undefined> = proces
       broker.createService(name === "api" ? (ApiService(runtime, routes) as unknown as ServiceSchema) : DOMAIN_SERVICES[name](runtime));
     }
     await broker.start();
+    const lag = database && config.services.some((name) => OUTBOX_SERVICES.includes(name)) ? watchOutboxLag(broker, database) : null;
     ops =
       config.metricsPort === null
         ? null
@@ -137,6 +160,7 @@ export async function startNode(env: Record<string, string | undefined> = proces
         if (drainMs > 0) await new Promise((resolve) => setTimeout(resolve, drainMs));
         // Open requests finish; keep-alive connections close after their current response.
         if (server) await closeHttpServer(server, Math.min(5_000, (timeoutMs - drainMs) / 4));
+        if (lag) clearInterval(lag);
         await broker.stop();
         await ops?.close();
         if (owned.store) await openStore.close();

@@ -131,3 +131,7 @@ export async function publishedAfter(
     events: rows.flatMap(({ top: _top, seq, ...event }) => (seq === null ? [] : [{ ...event, seq: String(seq) }])),
   };
 }
+
+/** Unpublished events and the age of the oldest, in seconds (0 when none): the relay's lag. */
+export const OUTBOX_LAG = `SELECT count(*)::int AS unpublished, coalesce(extract(epoch FROM now() - min(created_at)), 0)::float AS "oldestSeconds"
+  FROM outbox WHERE published_at IS NULL`;

@@ -4,7 +4,7 @@
  * API port serves no metrics at all.
  */
 import os from "node:os";
-import { freePort } from "../helpers/processes";
+import { freePort, waitFor } from "../helpers/processes";
 import { MODE, clusterMode } from "../helpers/env";
 import { nodeSuite } from "../helpers/node-suite";
 
@@ -34,6 +34,27 @@ describe(`metrics (${MODE} mode)`, () => {
     const zipped = await fetch(`${base}/metrics`, { headers: { "Accept-Encoding": "gzip" } });
     expect(zipped.headers.get("content-encoding")).toBe("gzip");
     expect(await zipped.text()).toMatch(/^moleculer_\w+\{/m);
+  });
+
+  it("counts requests per route (the pattern, not the URL) and reports the outbox lag", async () => {
+    const token = await suite.newUser();
+    await suite.api.get("/habits", token);
+    await suite.api.get("/habits/00000000-0000-4000-8000-000000000000", token);
+    const text = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+    expect(text).toMatch(/^habit_tracker_http_requests_total\{[^}]*method="GET",route="\/api\/v1\/habits",status="200"\} [1-9]/m);
+    expect(text).toMatch(/^habit_tracker_http_requests_total\{[^}]*route="\/api\/v1\/habits\/:id",status="404"\} 1$/m);
+    expect(text).toMatch(/^habit_tracker_http_request_duration_bucket\{[^}]*route="\/api\/v1\/auth\/register"/m);
+    expect(text).not.toContain("00000000-0000-4000-8000-000000000000");
+    // Set every 5 s by nodes whose services write to the outbox.
+    const lag = await waitFor(
+      "the outbox lag gauges",
+      async () => {
+        const now = await (await fetch(`http://127.0.0.1:${metricsPort}/metrics`)).text();
+        return /^habit_tracker_outbox_unpublished\{/m.test(now) ? now : undefined;
+      },
+      15_000,
+    );
+    expect(lag).toMatch(/^habit_tracker_outbox_oldest_age_seconds\{[^}]*\} \d/m);
   });
 
   it("serves Prometheus text without the host's name, user, addresses or the process's arguments", async () => {

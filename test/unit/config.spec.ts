@@ -160,6 +160,7 @@ describe("loadConfig", () => {
       ],
       ["SHUTDOWN_DRAIN_MS negative", { SHUTDOWN_DRAIN_MS: "-1" }, "SHUTDOWN_DRAIN_MS"],
       ["MIGRATE_ON_START not a boolean", { MIGRATE_ON_START: "later" }, "MIGRATE_ON_START"],
+      ["BALANCE_STRATEGY unknown", { BALANCE_STRATEGY: "Fastest" }, "BALANCE_STRATEGY"],
     ];
 
     it.each(cases)("should reject %s with a ConfigError naming the variable", (_label, env, variable) => {
