@@ -1,8 +1,9 @@
 /**
  * `npm run bench:scaling` (`-- --strategies=RoundRobin,CpuUsage,Latency`, `--cpu=0.25`,
- * `--phase=15`): does adding domain nodes add throughput (docs/architecture.md, "Scaling")?
- * One gateway and one domain node, each domain node held to the same share of one CPU by a cgroup
- * quota, serve streak reads under steady load; a second, third and fourth domain node join while
+ * `--phase=20`, `--workload=stats|streak`): does adding domain nodes add throughput (README,
+ * "Scaling")? One gateway and one domain node, each domain node held to the same share of one CPU
+ * by a cgroup quota, serve reads under steady load — 30-day stats by default, whose work is on
+ * the domain node, so the unlimited gateway keeps headroom —; a second, third and fourth domain node join while
  * the load runs. Per phase it prints throughput against one node's (target ≥ 0.8·k), the calls
  * each node served (its own metrics) and every failed request, for each load-balancing strategy.
  * Writes bench/results/scaling-<time>.json. A benchmark, not a test: where the machine cannot
@@ -29,11 +30,17 @@ const arg = (name: string) => process.argv.find((a) => a.startsWith(`--${name}=`
 
 const STRATEGIES = (arg("strategies") ?? "RoundRobin,CpuUsage,Latency").split(",") as BalanceStrategy[];
 const CPU = Number(arg("cpu") ?? 0.25);
-const PHASE_SECONDS = Number(arg("phase") ?? 15);
-/** Seconds at the start of a phase left out of its throughput: the new node warms up. */
-const SETTLE_SECONDS = 4;
+const PHASE_SECONDS = Number(arg("phase") ?? 25);
+/** What is read: the domain action serving it, and the route. */
+const WORKLOADS = {
+  stats: { action: "tracking.stats", path: (id: string) => `/api/v1/habits/${id}/stats` },
+  streak: { action: "tracking.streak", path: (id: string) => `/api/v1/habits/${id}/streak` },
+} as const;
+const WORKLOAD = WORKLOADS[(arg("workload") ?? "stats") as keyof typeof WORKLOADS];
+/** Seconds after the new node is ready left out of its phase's throughput: it warms up. */
+const SETTLE_SECONDS = 3;
 const MAX_DOMAIN_NODES = 4;
-const CONNECTIONS = 16;
+const CONNECTIONS = 64;
 const WARMUP_SECONDS = 5;
 
 interface Phase {
@@ -41,7 +48,7 @@ interface Phase {
   rps: number;
   ratio: number;
   met: boolean;
-  /** Calls of tracking.streak each domain node served during the phase. */
+  /** Calls of the workload's action each domain node served during the phase. */
   calls: Record<string, number>;
 }
 
@@ -90,20 +97,26 @@ async function runStrategy(
     const phases: Phase[] = [];
     let before: Record<string, number> = {};
     const countCalls = async () =>
-      Object.fromEntries(await Promise.all(domain.map(async (node) => [node.name, await servedCalls(node, "tracking.streak")] as const)));
+      Object.fromEntries(await Promise.all(domain.map(async (node) => [node.name, await servedCalls(node, WORKLOAD.action)] as const)));
+    let joinedAt = began;
     for (let k = 1; k <= MAX_DOMAIN_NODES; k++) {
       const phaseStart = (k - 1) * PHASE_SECONDS;
       await new Promise((resolve) => setTimeout(resolve, Math.max(0, began + (phaseStart + PHASE_SECONDS) * 1000 - Date.now() - 200)));
       const now = await countCalls();
       const calls = Object.fromEntries(Object.entries(now).map(([name, count]) => [name, count - (before[name] ?? 0)]));
       before = now;
-      const window = perSecond.slice(phaseStart + SETTLE_SECONDS, phaseStart + PHASE_SECONDS);
+      // From when the phase's new node was ready (a node held to its share takes seconds to start).
+      const from = Math.max(phaseStart, Math.ceil((joinedAt - began) / 1000)) + SETTLE_SECONDS;
+      const window = perSecond.slice(from, phaseStart + PHASE_SECONDS);
       const rps = window.reduce((sum, count) => sum + count, 0) / Math.max(window.length, 1);
       const ratio = rps / (phases[0]?.rps ?? rps);
       phases.push({ domainNodes: k, rps, ratio, met: ratio >= 0.8 * k, calls });
       say(`${strategy}: ${k} domain node(s) ${rps.toFixed(0)} req/s (×${ratio.toFixed(2)}); calls per node ${JSON.stringify(calls)}`);
       // The next node joins under load; its start-up counts to the next phase's settling time.
-      if (k < MAX_DOMAIN_NODES) domain.push(await start(`domain-${k + 1}`, "auth,habits,tracking", quotas));
+      if (k < MAX_DOMAIN_NODES) {
+        domain.push(await start(`domain-${k + 1}`, "auth,habits,tracking", quotas));
+        joinedAt = Date.now();
+      }
     }
     const result = await load;
     return { strategy, phases, requests: result.requests, failed: result.errors + result.non2xx, failures: result.failures };
@@ -143,7 +156,7 @@ async function main() {
     let i = 0;
     const next = () => {
       const habit = habits[i++ % habits.length];
-      return { method: "GET" as const, path: `/api/v1/habits/${habit.id}/streak`, token: habit.token };
+      return { method: "GET" as const, path: WORKLOAD.path(habit.id), token: habit.token };
     };
     const results = [];
     for (const strategy of STRATEGIES) {
@@ -171,7 +184,10 @@ async function main() {
       process.stdout.write(`${strategy}: ${requests} requests, ${failed} failed${failures.length ? ` (${failures.join(" | ")})` : ""}\n`);
     }
     const file = path.resolve(__dirname, "../../bench/results", `scaling-${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
-    fs.writeFileSync(file, JSON.stringify({ cpu: unavailable ? null : CPU, phaseSeconds: PHASE_SECONDS, results }, null, 2));
+    fs.writeFileSync(
+      file,
+      JSON.stringify({ cpu: unavailable ? null : CPU, phaseSeconds: PHASE_SECONDS, workload: WORKLOAD.action, results }, null, 2),
+    );
     say(`written to ${path.relative(process.cwd(), file)}; node logs in ${logDir}`);
     if (results.some((result) => result.failed > 0)) process.exitCode = 1;
   } finally {
