@@ -8,9 +8,9 @@
 import fs from "node:fs";
 import path from "node:path";
 import { randomBytes } from "node:crypto";
-import { Client } from "pg";
 import { startClusterNode, type ClusterNode } from "../bench/cluster-nodes";
 import { cpuQuotaUnavailable } from "../src/cpu-quota";
+import { ensureDatabase } from "../src/throwaway-database";
 
 const ROLES = { gateways: "api", domain: "auth,habits,tracking", notifications: "notifications", reminders: "reminders" } as const;
 type Role = keyof typeof ROLES;
@@ -31,25 +31,12 @@ function options(argv: string[]) {
   return { counts, cpu, port };
 }
 
-/** The database, made if it does not exist yet (the nodes migrate it). */
-async function ensureDatabase(url: string): Promise<void> {
-  const target = new URL(url);
-  const name = target.pathname.slice(1);
-  const admin = new Client({ connectionString: Object.assign(new URL(url), { pathname: "/postgres" }).toString() });
-  await admin.connect();
-  try {
-    const { rowCount } = await admin.query("SELECT 1 FROM pg_database WHERE datname = $1", [name]);
-    if (!rowCount) await admin.query(`CREATE DATABASE "${name.replace(/"/g, "")}"`);
-  } finally {
-    await admin.end();
-  }
-}
-
 async function main() {
   const { counts, cpu, port } = options(process.argv.slice(2));
   const unavailable = cpu === null ? null : cpuQuotaUnavailable();
   if (unavailable) process.stdout.write(`CPU quotas are not available here (${unavailable}): every node runs without a CPU limit.\n`);
   const databaseUrl = process.env.DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/habit_tracker_cluster";
+  // Made if it does not exist yet; the nodes migrate it.
   await ensureDatabase(databaseUrl);
   const logDir = path.resolve(process.env.DATA_DIR ?? "./data", "cluster");
   fs.mkdirSync(logDir, { recursive: true });

@@ -16,7 +16,7 @@ import type { ServiceSchema, ServiceSettingSchema } from "moleculer";
 import type { DbMethods } from "./db.mixin";
 import { Poller } from "../src/poller";
 import { ensureCursor, leaseCursor, publishedAfter, releaseCursor } from "../src/data/outbox";
-import type { EventEnvelope } from "./outbox.mixin";
+import { envelopeOf, type EventEnvelope } from "./outbox.mixin";
 
 export interface OutboxConsumerOptions {
   /** The cursor's name: each consumer sees every event once, whatever the others do. */
@@ -92,7 +92,7 @@ export function OutboxConsumerMixin(options: OutboxConsumerOptions): Partial<Ser
           const { top, events: found } = await publishedAfter(db, position, settings.events, settings.batchSize);
           if (top === null) return 0;
           const events: OutboxEvent[] = found.map((row) => {
-            const envelope: EventEnvelope = { eventId: row.eventId, userId: row.userId, occurredAt: row.occurredAt };
+            const envelope = envelopeOf(row);
             return { ...envelope, event: row.event, seq: row.seq, payload: { ...row.payload, ...envelope }, requestId: row.requestId };
           });
           if (events.length > 0) await this.handleOutboxEvents(events);

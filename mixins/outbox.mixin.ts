@@ -16,7 +16,7 @@ import type { Transaction } from "sequelize";
 import type { DbMethods } from "./db.mixin";
 import { Poller } from "../src/poller";
 import { currentRequestId } from "../src/request-context";
-import { insertEvent, leaseUnpublished, markPublished } from "../src/data/outbox";
+import { insertEvent, leaseUnpublished, markPublished, type OutboxRow } from "../src/data/outbox";
 
 export interface OutboxMixinOptions {
   /** How often the relay looks for rows it was not told about (another node's, or after a failure). */
@@ -31,6 +31,11 @@ export interface EventEnvelope {
   eventId: string;
   userId: string | null;
   occurredAt: string;
+}
+
+/** The envelope of a stored event, as every relayed or consumed event carries it. */
+export function envelopeOf(row: Pick<OutboxRow, "eventId" | "userId" | "occurredAt">): EventEnvelope {
+  return { eventId: row.eventId, userId: row.userId, occurredAt: row.occurredAt };
 }
 
 export interface OutboxMethods {
@@ -74,7 +79,7 @@ export function OutboxMixin(options: OutboxMixinOptions = {}): Partial<ServiceSc
           const rows = await leaseUnpublished(db, transaction, settings.batchSize);
           const published: string[] = [];
           for (const row of rows) {
-            const envelope: EventEnvelope = { eventId: row.eventId, userId: row.userId, occurredAt: row.occurredAt };
+            const envelope = envelopeOf(row);
             try {
               // In the request the change was made in: its handlers, on any node, log with its id.
               await this.broker.emit(row.event, { ...row.payload, ...envelope }, { requestID: row.requestId ?? undefined });

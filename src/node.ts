@@ -16,7 +16,7 @@ import { OpsServer } from "./ops-server";
 import { metricsText } from "./metrics-text";
 import { closeHttpServer } from "./http";
 import { METRICS, registerMetrics } from "./node-metrics";
-import { OUTBOX_LAG } from "./data/outbox";
+import { outboxLag } from "./data/outbox";
 import { MemoryStore, RedisStore, type SharedStore } from "./store";
 import { resolveJwtSecret } from "./secrets";
 import { Clock } from "./clock";
@@ -50,9 +50,8 @@ function watchOutboxLag(broker: ServiceBroker, database: Database): NodeJS.Timeo
   if (!broker.metrics.isEnabled()) return null;
   registerMetrics(broker, [METRICS.outboxUnpublished, METRICS.outboxOldestSeconds]);
   const timer = setInterval(() => {
-    database
-      .query<{ unpublished: number; oldestSeconds: number }>(OUTBOX_LAG)
-      .then(([row]) => {
+    outboxLag(database.query)
+      .then((row) => {
         broker.metrics.set(METRICS.outboxUnpublished, row.unpublished);
         broker.metrics.set(METRICS.outboxOldestSeconds, row.oldestSeconds);
       })

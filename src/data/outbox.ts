@@ -6,6 +6,7 @@
  */
 import type { Sequelize, Transaction } from "sequelize";
 import { count, run, sql } from "../sql";
+import type { Database } from "../database";
 
 /** pg advisory lock key held by the one relay publishing at a time ("outbox" in ASCII). */
 const RELAY_LOCK = 0x6f7574626f78;
@@ -132,6 +133,13 @@ export async function publishedAfter(
   };
 }
 
-/** Unpublished events and the age of the oldest, in seconds (0 when none): the relay's lag. */
-export const OUTBOX_LAG = `SELECT count(*)::int AS unpublished, coalesce(extract(epoch FROM now() - min(created_at)), 0)::float AS "oldestSeconds"
+const OUTBOX_LAG = `SELECT count(*)::int AS unpublished, coalesce(extract(epoch FROM now() - min(created_at)), 0)::float AS "oldestSeconds"
   FROM outbox WHERE published_at IS NULL`;
+/**
+ * Unpublished events and the age of the oldest, in seconds (0 when none): the relay's lag. Read
+ * outside any service (the node's metrics), so through the database's own query.
+ */
+export async function outboxLag(query: Database["query"]): Promise<{ unpublished: number; oldestSeconds: number }> {
+  const [row] = await query<{ unpublished: number; oldestSeconds: number }>(OUTBOX_LAG);
+  return row;
+}
