@@ -140,7 +140,7 @@ export function createBrokerOptions(config: AppConfig): BrokerOptions {
     middlewares: [
       RequestContextMiddleware(config.logLevel === "debug" || config.logLevel === "trace"),
       DomainErrorsMiddleware,
-      FailureDetectionMiddleware(config.heartbeatIntervalSeconds),
+      FailureDetectionMiddleware(config.heartbeatTimeoutSeconds),
       AwaitEndpointMiddleware(1_000),
     ],
     errorRegenerator: new ErrorRegenerator(),

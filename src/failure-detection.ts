@@ -1,33 +1,72 @@
 /**
  * Failure handling Moleculer's options leave out (docs/architecture.md, "Fault tolerance").
  *
- * Moleculer looks for nodes whose heartbeats stopped only once per HEARTBEAT_TIMEOUT, so a
- * SIGKILLed node was noticed one to two timeouts after it died (measured: 5–6 s with a 3 s
- * timeout), and calls routed to it waited that long. Looking every HEARTBEAT_INTERVAL with
- * Moleculer's own check notices it about one timeout after its last heartbeat; its pending
- * calls are then rejected and retried on another node.
+ * Moleculer looks for nodes whose heartbeats stopped only once per HEARTBEAT_TIMEOUT and counts
+ * in whole seconds, so a SIGKILLed node was noticed one to two timeouts after it died (measured:
+ * 5–6 s with a 3 s timeout), and calls routed to it waited that long. Here every heartbeat (or
+ * INFO) from a node re-arms a deadline of exactly one timeout; when it passes, the node is
+ * disconnected as Moleculer would, its pending calls are rejected and retried on another node.
+ * The last heartbeat came before the death, so the node is noticed within one timeout of it.
  */
 import { Errors, type Middleware, type ServiceBroker } from "moleculer";
 
-interface Discoverer {
-  checkRemoteNodes(): void;
+interface Packet {
+  payload?: { sender?: string };
+}
+type MessageHandler = (cmd: string, packet: Packet) => unknown;
+interface NodeCatalog {
+  disconnected(nodeID: string, isUnexpected: boolean): void;
+  get(nodeID: string): { available: boolean } | undefined;
 }
 
-export function FailureDetectionMiddleware(intervalSeconds: number): Middleware {
-  let timer: NodeJS.Timeout | null = null;
+const ALIVE = new Set(["HEARTBEAT", "INFO"]);
+
+export function FailureDetectionMiddleware(timeoutSeconds: number): Middleware {
+  const deadlines = new Map<string, NodeJS.Timeout>();
+  let broker: ServiceBroker | null = null;
+
+  const expire = (nodeID: string, armedAt: number) => {
+    // A timer that fires late means this node's own event loop was held up: packets already
+    // read may still be queued behind it. Decide after them, and only if none was a heartbeat.
+    setImmediate(() => {
+      if (!broker || deadlines.get(nodeID) !== undefined) return;
+      if (Date.now() - armedAt > timeoutSeconds * 1000 * 1.5) return arm(nodeID);
+      const nodes = broker.registry.nodes as unknown as NodeCatalog;
+      if (!nodes.get(nodeID)?.available) return;
+      broker.logger.warn(`No heartbeat from '${nodeID}' for ${timeoutSeconds} s: disconnecting it.`);
+      nodes.disconnected(nodeID, true);
+    });
+  };
+
+  const arm = (nodeID: string) => {
+    clearTimeout(deadlines.get(nodeID));
+    const armedAt = Date.now();
+    const timer = setTimeout(() => {
+      deadlines.delete(nodeID);
+      expire(nodeID, armedAt);
+    }, timeoutSeconds * 1000);
+    timer.unref();
+    deadlines.set(nodeID, timer);
+  };
+
   return {
     name: "FailureDetection",
-    async started(broker: ServiceBroker) {
-      const discoverer = (broker.registry as unknown as { discoverer?: Discoverer }).discoverer;
-      if (!broker.transit || !discoverer) return;
-      timer = setInterval(() => discoverer.checkRemoteNodes(), intervalSeconds * 1000);
-      timer.unref();
+    created(created: ServiceBroker) {
+      broker = created;
+    },
+    transitMessageHandler(next: MessageHandler): MessageHandler {
+      return (cmd, packet) => {
+        const sender = packet.payload?.sender;
+        if (ALIVE.has(cmd) && sender && sender !== broker?.nodeID) arm(sender);
+        return next(cmd, packet);
+      };
     },
     async stopped() {
-      if (timer) clearInterval(timer);
-      timer = null;
+      for (const timer of deadlines.values()) clearTimeout(timer);
+      deadlines.clear();
+      broker = null;
     },
-  };
+  } as unknown as Middleware;
 }
 
 type Call = (action: string, params?: unknown, opts?: { nodeID?: string }) => Promise<unknown>;

@@ -25,6 +25,8 @@ export interface LoadReport {
   failures: Failure[];
   /** Successful requests per whole second since the load began. */
   perSecond: number[];
+  /** When each successful request was answered (ms since epoch). */
+  answeredAt: number[];
   /** Check-ins answered 2xx: `habitId date`. */
   acknowledged: string[];
   startedAt: number;
@@ -102,7 +104,7 @@ export class Balancer {
 export class SteadyLoad {
   private running = false;
   private readonly workers: Promise<void>[] = [];
-  private readonly report: LoadReport = { requests: 0, failures: [], perSecond: [], acknowledged: [], startedAt: 0 };
+  private readonly report: LoadReport = { requests: 0, failures: [], perSecond: [], answeredAt: [], acknowledged: [], startedAt: 0 };
 
   constructor(
     private readonly balancer: Balancer,
@@ -120,6 +122,23 @@ export class SteadyLoad {
   /** Successes in the second `s` after `from` (ms since epoch). */
   rateAt(from: number): number {
     return this.report.perSecond[Math.floor((from - this.report.startedAt) / 1000)] ?? 0;
+  }
+
+  /**
+   * How long after `from` successes came back to half of `ratePerSecond` after a stall: the end
+   * of the first `windowMs` window at that rate that follows one below it (0 without a stall).
+   * `null` when they never came back.
+   */
+  recoveredAfter(from: number, ratePerSecond: number, windowMs = 200): number | null {
+    const enough = (ratePerSecond / 2) * (windowMs / 1000);
+    const last = this.report.answeredAt.at(-1) ?? from;
+    let stalled = false;
+    for (let start = from; start <= last; start += windowMs) {
+      const answered = this.report.answeredAt.filter((at) => at >= start && at < start + windowMs).length;
+      if (answered < enough) stalled = true;
+      else if (stalled) return start + windowMs - from;
+    }
+    return stalled ? null : 0;
   }
 
   get failures(): Failure[] {
@@ -150,7 +169,9 @@ export class SteadyLoad {
       try {
         const { status, text } = await send(base, method, path, user.token, write ? {} : undefined);
         if (status >= 200 && status < 300) {
-          const second = Math.floor((Date.now() - this.report.startedAt) / 1000);
+          const answeredAt = Date.now();
+          this.report.answeredAt.push(answeredAt);
+          const second = Math.floor((answeredAt - this.report.startedAt) / 1000);
           while (this.report.perSecond.length <= second) this.report.perSecond.push(0);
           this.report.perSecond[second]++;
           if (write) {
