@@ -1,14 +1,21 @@
 /**
- * The gateway (moleculer-web): REST under /api/v1 (the routes of src/routes.ts), health and
- * metrics. Only those aliases are reachable (`mappingPolicy: "restrict"`). Params come from the
- * body or the query string as the route says (src/request-params.ts). Access tokens are verified
- * in-process (src/tokens.ts, a KeyObject, the denylist's hot copy, sessions confirmed by `auth`
- * once per few minutes), so an authenticated request almost never costs a call to `auth`.
+ * The gateway (moleculer-web): REST under /api/v1 (the routes of src/routes.ts), health,
+ * metrics, and the API description generated from the same routes (/api/openapi.json and
+ * Swagger UI at /api/docs, src/api-docs.ts). Only those aliases are reachable
+ * (`mappingPolicy: "restrict"`). Params come from the body or the query string as the route
+ * says (src/request-params.ts). Access tokens are verified in-process (src/tokens.ts, a
+ * KeyObject, the denylist's hot copy, sessions confirmed by `auth` once per few minutes), so an
+ * authenticated request almost never costs a call to `auth`.
  * Every error leaves in moleculer-web's shape, with the security headers, through `onError`.
+ * The same server takes the realtime WebSockets (`GET /api/v1/ws`, src/realtime.ts): the hub is
+ * made, started and stopped here, checks tokens as REST requests are checked, and is fed the
+ * users' events by handlers in a group of this node's own, so every gateway node hears each one.
  */
+import { randomBytes } from "node:crypto";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
 import { Errors, type Context, type ServiceSchema, type ServiceSettingSchema } from "moleculer";
 import ApiGateway from "moleculer-web";
+import jwt from "jsonwebtoken";
 import type { Runtime } from "../src/runtime";
 import { AccessTokens, InvalidTokenError, TOKEN_CLOCK_TOLERANCE_SECONDS } from "../src/tokens";
 import { Denylist } from "../src/denylist";
@@ -18,6 +25,7 @@ import {
   ERR_NO_TOKEN,
   ERR_TOKEN_REVOKED,
   ForbiddenError,
+  NotFoundError,
   RateLimitedError,
   ServiceUnavailableError,
   UnauthorizedError,
@@ -28,21 +36,26 @@ import {
   clientAddress,
   encodingProblem,
   rateLimitBucket,
-  requireJsonBody,
+  requireBodyOf,
   sendHttpError,
 } from "../src/http";
-import { aliasesFor, takesBody, type HttpMethod, type RouteSpec } from "../src/routes";
+import { aliasesFor, RATE_LIMITED, takesBody, type HttpMethod, type RouteSpec } from "../src/routes";
 import { accountsNamed, requestParams } from "../src/request-params";
 import { answerHealth } from "../src/ops-server";
+import { apiDocs } from "../src/api-docs";
+import { openApiDocument } from "../src/openapi";
 import { metricsText } from "../src/metrics-text";
 import { requestIdFrom, withRequestId } from "../src/request-context";
 import { METRICS, registerMetrics } from "../src/node-metrics";
 import type { CallMeta, CallerUser } from "../src/caller";
+import { REALTIME_EVENTS, RealtimeHub, realtimeMessage, type RealtimeEvent, type SessionState, type TokenVerdict } from "../src/realtime";
+import { SESSION_REVOKED, type SessionRevokedEvent } from "../src/events";
 
 interface GatewayLocals {
   tokens: AccessTokens;
   sessions: SessionGuard;
   server: http.Server;
+  realtime: RealtimeHub;
 }
 
 /** What moleculer-web has put on a request by the time a route's hooks run. */
@@ -62,6 +75,9 @@ interface MatchedAlias {
 
 interface GatewayMethods {
   authenticate(ctx: Context<unknown, CallMeta>, route: unknown, req: IncomingMessage): Promise<CallerUser>;
+  verifyAccessToken(token: string): Promise<CallerUser>;
+  verifySocketToken(token: string): Promise<TokenVerdict>;
+  checkSocketSession(sessionId: string, userId: string): Promise<SessionState>;
   authorize(ctx: Context<unknown, CallMeta>, route: unknown, req: RoutedRequest): void;
   limitRate(req: RoutedRequest, action: string | undefined): Promise<void>;
   createServer(): void;
@@ -87,6 +103,43 @@ function bodyParsers(limitBytes: number) {
   return { json: { strict: true, limit: limitBytes, type: ["application/json", "application/*+json"] }, urlencoded: false };
 }
 
+/** A JWT's three base64url parts. */
+const TOKEN_SHAPE = /^[A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]*\.[A-Za-z0-9\-_]*$/;
+
+/** The `exp` of a token already verified, in ms. */
+function expiresAtMs(token: string): number {
+  const { exp } = jwt.decode(token) as { exp: number };
+  return exp * 1000;
+}
+
+/**
+ * The realtime feed, handled on every gateway node: a group of this node's own (Moleculer gives an
+ * emitted event to one node per group, and the default group, the service name, is shared by all
+ * gateways). `session.revoked` is broadcast, so it reaches every node whatever the group.
+ */
+function realtimeHandlers(): ServiceSchema["events"] {
+  // Random, not the node id: the group is a label of the event metrics, which name no host.
+  const group = `realtime-${randomBytes(6).toString("hex")}`;
+  const feed = REALTIME_EVENTS.map((event: RealtimeEvent) => [
+    event,
+    {
+      group,
+      handler(this: GatewayThis, ctx: Context<Record<string, unknown>>) {
+        const message = realtimeMessage(event, ctx.params);
+        if (message) this.realtime.publish(message.userId, message.text);
+      },
+    },
+  ]);
+  const revoked = {
+    group,
+    handler(this: GatewayThis, ctx: Context<SessionRevokedEvent>) {
+      const { userId, sessionIds } = ctx.params;
+      if (typeof userId === "string" && (sessionIds === null || Array.isArray(sessionIds))) this.realtime.revoke({ userId, sessionIds });
+    },
+  };
+  return { ...Object.fromEntries(feed), [SESSION_REVOKED]: revoked } as ServiceSchema["events"];
+}
+
 /** How long a session confirmed by `auth` is trusted without asking again (src/session-cache.ts). */
 const SESSION_CONFIRMATION_MS = 5 * 60_000;
 
@@ -100,6 +153,8 @@ export default function ApiService(
 ): ServiceSchema<ServiceSettingSchema & Record<string, unknown>, GatewayMethods, GatewayLocals> {
   const { config } = runtime;
   const accessOf = new Map(routes.map((route) => [route.action, route.access]));
+  // The API description, made once per node from the same route table (src/openapi.ts).
+  const docs = apiDocs(openApiDocument(routes));
   return {
     name: "api",
     mixins: [ApiGateway as Partial<ServiceSchema>],
@@ -123,9 +178,15 @@ export default function ApiService(
         if (!header) throw new UnauthorizedError(ERR_NO_TOKEN, "Missing access token");
         const match = /^Bearer ([A-Za-z0-9\-_]+\.[A-Za-z0-9\-_]*\.[A-Za-z0-9\-_]*)$/.exec(header);
         if (!match) throw new UnauthorizedError(ERR_INVALID_TOKEN, "Invalid access token");
+        return this.verifyAccessToken(match[1]);
+      },
+
+      /** A token signed by us, unexpired, of a live session (401 otherwise; 503 when the store cannot tell). */
+      async verifyAccessToken(token) {
+        if (!TOKEN_SHAPE.test(token)) throw new UnauthorizedError(ERR_INVALID_TOKEN, "Invalid access token");
         let claims;
         try {
-          claims = this.tokens.verify(match[1]);
+          claims = this.tokens.verify(token);
         } catch (err) {
           if (err instanceof InvalidTokenError) throw new UnauthorizedError(ERR_INVALID_TOKEN, "Invalid access token");
           throw err;
@@ -146,14 +207,36 @@ export default function ApiService(
         return { id: claims.userId, role: claims.role as CallerUser["role"], sessionId: claims.sessionId, timezone: verdict.timezone };
       },
 
+      /** An auth message's token, checked exactly as a REST request's (src/realtime.ts). */
+      async verifySocketToken(token) {
+        try {
+          const user = await this.verifyAccessToken(token);
+          return { state: "valid", userId: user.id, sessionId: user.sessionId as string, expiresAtMs: expiresAtMs(token) };
+        } catch (err) {
+          if (err instanceof UnauthorizedError) return { state: "refused" };
+          if (!(err instanceof ServiceUnavailableError)) this.logger.warn(`Realtime token check unavailable: ${(err as Error).message}`);
+          return { state: "unavailable" };
+        }
+      },
+
+      /** An open socket's session, again (the hub's periodic sweep). */
+      async checkSocketSession(sessionId, userId) {
+        try {
+          const verdict = await this.sessions.check(sessionId, userId);
+          return verdict.state === "live" ? "live" : "ended";
+        } catch {
+          return "unavailable";
+        }
+      },
+
       authorize(ctx, _route, req) {
         if (accessOf.get(req.$alias?.action ?? "") === "admin" && ctx.meta.user?.role !== "admin") throw new ForbiddenError("Admins only");
       },
 
       /** Counts a login or registration attempt per address and per account named anywhere in it. */
       async limitRate(req, action) {
-        const kind = action === "auth.login" ? "login" : action === "auth.register" ? "register" : null;
-        if (kind === null) return;
+        const kind = RATE_LIMITED[action ?? ""];
+        if (kind === undefined) return;
         const limit = config.rateLimits[kind];
         const address = rateLimitBucket(clientAddress(req, config.trustProxy));
         const buckets: Array<[string, { limit: number; windowSeconds: number }]> = [[`ratelimit:${kind}:ip:${address}`, limit]];
@@ -221,11 +304,14 @@ export default function ApiService(
 
     merged(schema: ServiceSchema) {
       const parsers = bodyParsers(config.bodyLimitBytes);
+      // Imports take a whole account's data: their own route, with IMPORT_LIMIT_BYTES.
+      const uploads = routes.filter((route) => route.requestBody);
+      const others = routes.filter((route) => !route.requestBody);
       schema.settings = {
         ...(schema.settings as Record<string, unknown>),
         port: config.port,
         ip: "0.0.0.0",
-        use: [requireJsonBody],
+        use: [requireBodyOf(new Map(uploads.map((route) => [`/api/v1${route.path}`, route.requestBody?.contentType ?? ""])))],
         cors:
           config.corsOrigins.length > 0
             ? {
@@ -252,7 +338,7 @@ export default function ApiService(
             mappingPolicy: "restrict",
             autoAliases: false,
             bodyParsers: parsers,
-            aliases: aliasesFor(routes, ["public"]),
+            aliases: aliasesFor(others, ["public"]),
             async onBeforeCall(
               this: GatewayThis,
               _ctx: Context,
@@ -277,7 +363,25 @@ export default function ApiService(
             onBeforeCall(this: GatewayThis, _ctx: Context, _route: unknown, req: RoutedRequest, _res: ServerResponse, alias: MatchedAlias) {
               rebuildParams(req, alias);
             },
-            aliases: aliasesFor(routes, ["user", "admin"]),
+            aliases: aliasesFor(others, ["user", "admin"]),
+          },
+          {
+            name: "uploads",
+            path: "/api/v1",
+            mappingPolicy: "restrict",
+            autoAliases: false,
+            authentication: true,
+            authorization: true,
+            bodyParsers: {
+              ...bodyParsers(config.importLimitBytes),
+              raw: { type: "application/octet-stream", limit: config.importLimitBytes },
+            },
+            onBeforeCall(this: GatewayThis, _ctx: Context, _route: unknown, req: RoutedRequest, _res: ServerResponse, alias: MatchedAlias) {
+              // Bytes travel to the action as base64 (`file`): calls between nodes are JSON.
+              if (Buffer.isBuffer(req.body)) req.body = { file: req.body.toString("base64") };
+              rebuildParams(req, alias);
+            },
+            aliases: aliasesFor(uploads, ["user", "admin"]),
           },
           {
             name: "health",
@@ -291,6 +395,25 @@ export default function ApiService(
               },
               "GET /ready"(_req: IncomingMessage, res: ServerResponse) {
                 void answerHealth(runtime.health, "ready", res);
+              },
+            },
+          },
+          {
+            // The API description and Swagger UI (src/api-docs.ts): public, outside /api/v1.
+            name: "docs",
+            path: "/api",
+            mappingPolicy: "restrict",
+            autoAliases: false,
+            bodyParsers: false,
+            aliases: {
+              "GET /openapi.json"(req: IncomingMessage, res: ServerResponse) {
+                docs.document(req, res);
+              },
+              "GET /docs"(req: IncomingMessage, res: ServerResponse) {
+                docs.page(req, res);
+              },
+              "GET /docs/:file"(this: GatewayThis, req: RoutedRequest, res: ServerResponse) {
+                if (!docs.file(req, res, String(req.$params.file))) sendHttpError(this.logger, req, res, new NotFoundError("File"));
               },
             },
           },
@@ -316,8 +439,10 @@ export default function ApiService(
       } as ServiceSettingSchema;
     },
 
+    events: realtimeHandlers(),
+
     created() {
-      registerMetrics(this.broker, [METRICS.httpRequests, METRICS.httpDuration]);
+      registerMetrics(this.broker, [METRICS.httpRequests, METRICS.httpDuration, METRICS.realtimeSockets]);
       this.tokens = new AccessTokens(runtime.jwtSecret, config.accessTokenTtlSeconds);
       const denylist = new Denylist(runtime.store, config.accessTokenTtlSeconds + TOKEN_CLOCK_TOLERANCE_SECONDS, () =>
         this.broker.call<string[], Record<string, never>>("auth.revokedSessions", {}),
@@ -329,6 +454,24 @@ export default function ApiService(
           this.broker.call<SessionFacts | null, { sessionId: string; userId: string }>("auth.isSessionLive", { sessionId, userId }),
         { ttlMs: SESSION_CONFIRMATION_MS, maxEntries: 20_000 },
       );
+      // moleculer-web's own `created` (run before this one) has made the server (`createServer` above).
+      this.realtime = new RealtimeHub(
+        {
+          verifyToken: (token) => this.verifySocketToken(token),
+          checkSession: (sessionId, userId) => this.checkSocketSession(sessionId, userId),
+        },
+        this.logger,
+        (open) => this.broker.metrics.set(METRICS.realtimeSockets, open),
+      );
+      this.realtime.attach(this.server);
+    },
+
+    started() {
+      this.realtime.start();
+    },
+
+    stopped() {
+      this.realtime.stop();
     },
   };
 }

@@ -4,12 +4,17 @@
  * token names its session (`sid`), so revoking the session revokes them all. Revocations are
  * committed in Postgres, then copied to the shared store the gateways check (src/denylist.ts);
  * time zones are copied there too (src/user-timezones.ts), so a request carries its user's zone.
- * Owns `users`, `sessions` and `refresh_tokens` (src/data/accounts.ts); other services ask it
- * for time zones (`auth.timezones`) and recipients (`auth.recipients`).
+ * Account management: password change (the other sessions end), reset by an e-mailed single-use
+ * token, deletion of the account with all its data (`user.deleted`), and `auth.setPassword` for
+ * operators. Every end of a session is also broadcast as `session.revoked`, so gateways close
+ * that session's sockets and forget it at once.
+ * Owns `users`, `sessions`, `refresh_tokens` and `password_resets` (src/data/accounts.ts); other
+ * services ask it for time zones (`auth.timezones`) and recipients (`auth.recipients`).
  */
 import type { Context, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import { isUniqueViolation } from "../src/sql";
-import { randomBytes, randomUUID } from "node:crypto";
+import { createHash, randomBytes, randomUUID } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import { DbMixin, type DbMethods } from "../mixins/db.mixin";
 import { OutboxMixin, type OutboxMethods } from "../mixins/outbox.mixin";
 import { canonicalTimeZone } from "../lib/timezones";
@@ -22,9 +27,17 @@ import { namesNonPublicHost } from "../src/public-address";
 import { publishTimezone } from "../src/user-timezones";
 import { requireUserId, type CallMeta } from "../src/caller";
 import type { SessionFacts } from "../src/session-guard";
-import type { UserRegisteredEvent } from "../src/events";
+import {
+  SESSION_REVOKED,
+  type PasswordResetMail,
+  type SessionRevokedEvent,
+  type UserDeletedEvent,
+  type UserRegisteredEvent,
+} from "../src/events";
+import { forgetUserEvents } from "../src/data/outbox";
 import * as accounts from "../src/data/accounts";
 import { toUser, type User } from "../src/data/accounts";
+import { SCHEMAS } from "../src/api-schemas";
 import {
   ConflictError,
   ERR_EMAIL_TAKEN,
@@ -34,6 +47,7 @@ import {
   ERR_REFRESH_TOKEN_REUSED,
   ForbiddenError,
   NotFoundError,
+  RateLimitedError,
   UnauthorizedError,
   validationError,
 } from "../src/errors";
@@ -67,6 +81,15 @@ export interface UpdateProfileParams {
   webhookUrl?: string | null;
 }
 
+export interface ChangePasswordParams {
+  currentPassword: string;
+  newPassword: string;
+}
+export interface ConfirmPasswordResetParams {
+  token: string;
+  newPassword: string;
+}
+
 export interface WebhookSettings {
   url: string | null;
   /** Signs each delivery; null while no webhook is set. */
@@ -83,7 +106,18 @@ interface AuthMethods extends DbMethods, OutboxMethods {
   account(id: string): Promise<accounts.UserRecord>;
   startSession(user: accounts.UserRecord, transaction?: import("sequelize").Transaction): Promise<AuthResult>;
   recentlyRevoked(userId: string | null): Promise<string[]>;
+  /** The account, when `password` is its password; counts as a login attempt on it (403 when wrong). */
+  confirmPassword(userId: string, password: string): Promise<accounts.UserRecord>;
+  /** Copies ended sessions to the denylist and tells the gateways (sockets, session caches). */
+  sessionsEnded(userId: string, sessionIds: string[], all: boolean): Promise<void>;
+  sendResetLink(user: accounts.UserRecord): Promise<void>;
 }
+
+/** A reset request is answered no sooner than this, account or not, so timing tells nothing. */
+const RESET_ANSWER_FLOOR_MS = 250;
+const hashResetToken = (token: string) => createHash("sha256").update(token).digest();
+const invalidResetToken = () =>
+  validationError([{ field: "token", type: "invalid", message: "The reset link is invalid, expired, already used or superseded." }]);
 
 const email = { type: "email", normalize: true, max: 254 } as const;
 const password = { type: "string", min: 8, max: 128 } as const;
@@ -104,6 +138,7 @@ const webhookUrl = checkedRule("urlHttp", { type: "url", nullable: true }, (valu
       : "must be an http(s) URL",
 );
 const refreshToken = { type: "string", min: 1, max: 200 } as const;
+const resetToken = { type: "string", min: 1, max: 200 } as const;
 const uuids = { type: "array", items: { type: "uuid" }, max: 1000 } as const;
 
 function newWebhookSecret(): string {
@@ -123,6 +158,7 @@ export default function AuthService(runtime: Runtime): ServiceSchema<ServiceSett
       register: {
         rest: "POST /auth/register",
         auth: "public",
+        response: { status: 201, schema: SCHEMAS.authTokens, errors: [409] },
         // Not idempotent: a retry after a lost reply would answer 409 for a created account.
         retryPolicy: { enabled: false },
         params: {
@@ -168,6 +204,7 @@ export default function AuthService(runtime: Runtime): ServiceSchema<ServiceSett
       login: {
         rest: "POST /auth/login",
         auth: "public",
+        response: { status: 200, schema: SCHEMAS.authTokens, errors: [401] },
         params: { $$strict: true, email, password: { type: "string", min: 1, max: 1024 } },
         async handler(ctx: Context<LoginParams, CallMeta>): Promise<AuthResult> {
           const db = this.sequelize();
@@ -184,6 +221,7 @@ export default function AuthService(runtime: Runtime): ServiceSchema<ServiceSett
       refresh: {
         rest: "POST /auth/refresh",
         auth: "public",
+        response: { status: 200, schema: SCHEMAS.authTokens, errors: [401] },
         // Rotation spends the presented token: a blind retry would look like reuse.
         retryPolicy: { enabled: false },
         params: { $$strict: true, refreshToken },
@@ -223,6 +261,7 @@ export default function AuthService(runtime: Runtime): ServiceSchema<ServiceSett
       logout: {
         rest: "POST /auth/logout",
         auth: "user",
+        response: { status: 204 },
         params: { $$strict: true, refreshToken: { ...refreshToken, optional: true } },
         async handler(ctx: Context<LogoutParams, CallMeta>): Promise<null> {
           const userId = requireUserId(ctx);
@@ -235,7 +274,7 @@ export default function AuthService(runtime: Runtime): ServiceSchema<ServiceSett
           }
           await this.denylist.revoke(await accounts.revokeSessions(this.sequelize(), sessionIds, "logout"));
           // The session may have been revoked already (a repeated logout): make sure the hot copy has it.
-          await this.denylist.revoke(sessionIds);
+          await this.sessionsEnded(userId, sessionIds, false);
           ctx.meta.$statusCode = 204;
           return null;
         },
@@ -244,6 +283,7 @@ export default function AuthService(runtime: Runtime): ServiceSchema<ServiceSett
       logoutAll: {
         rest: "POST /auth/logout-all",
         auth: "user",
+        response: { status: 204 },
         params: { $$strict: true },
         async handler(ctx: Context<Record<string, never>, CallMeta>): Promise<null> {
           const userId = requireUserId(ctx);
@@ -251,7 +291,7 @@ export default function AuthService(runtime: Runtime): ServiceSchema<ServiceSett
           // Mark every recently revoked session of the user again: if a previous attempt committed
           // but failed to reach the store, this retry still completes the hot copy.
           const current = ctx.meta.user?.sessionId ? [ctx.meta.user.sessionId] : [];
-          await this.denylist.revoke([...current, ...(await this.recentlyRevoked(userId))]);
+          await this.sessionsEnded(userId, [...current, ...(await this.recentlyRevoked(userId))], true);
           ctx.meta.$statusCode = 204;
           return null;
         },
@@ -260,6 +300,7 @@ export default function AuthService(runtime: Runtime): ServiceSchema<ServiceSett
       me: {
         rest: "GET /me",
         auth: "user",
+        response: { status: 200, schema: SCHEMAS.user },
         params: { $$strict: true },
         async handler(ctx: Context<Record<string, never>, CallMeta>): Promise<User> {
           return toUser(await this.account(requireUserId(ctx)));
@@ -269,6 +310,7 @@ export default function AuthService(runtime: Runtime): ServiceSchema<ServiceSett
       updateProfile: {
         rest: "PATCH /me",
         auth: "user",
+        response: { status: 200, schema: SCHEMAS.user },
         params: {
           $$strict: true,
           displayName: { ...displayName, optional: true },
@@ -304,6 +346,7 @@ export default function AuthService(runtime: Runtime): ServiceSchema<ServiceSett
       webhook: {
         rest: "GET /me/webhook",
         auth: "user",
+        response: { status: 200, schema: SCHEMAS.webhookSettings },
         params: { $$strict: true },
         async handler(ctx: Context<Record<string, never>, CallMeta>): Promise<WebhookSettings> {
           const user = await this.account(requireUserId(ctx));
@@ -314,12 +357,105 @@ export default function AuthService(runtime: Runtime): ServiceSchema<ServiceSett
       rotateWebhookSecret: {
         rest: "POST /me/webhook/rotate-secret",
         auth: "user",
+        response: { status: 200, schema: SCHEMAS.webhookSettings },
         params: { $$strict: true },
         async handler(ctx: Context<Record<string, never>, CallMeta>): Promise<WebhookSettings> {
           const user = await this.account(requireUserId(ctx));
           if (!user.webhookUrl) throw validationError([{ field: "webhookUrl", type: "required", message: "Set a webhookUrl first." }]);
           const updated = (await accounts.updateUser(this.sequelize(), user.id, { webhookSecret: newWebhookSecret() })) ?? user;
           return { url: updated.webhookUrl, secret: updated.webhookSecret };
+        },
+      },
+
+      changePassword: {
+        rest: "POST /auth/password",
+        auth: "user",
+        response: { status: 204, errors: [403, 429] },
+        params: { $$strict: true, currentPassword: { type: "string", min: 1, max: 1024 }, newPassword: password },
+        async handler(ctx: Context<ChangePasswordParams, CallMeta>): Promise<null> {
+          const user = await this.confirmPassword(requireUserId(ctx), ctx.params.currentPassword);
+          const db = this.sequelize();
+          await accounts.setPasswordHash(db, user.id, await this.passwords.hash(ctx.params.newPassword));
+          const current = ctx.meta.user?.sessionId ?? null;
+          await this.sessionsEnded(user.id, await accounts.revokeOtherSessions(db, user.id, current, "password changed"), false);
+          ctx.meta.$statusCode = 204;
+          return null;
+        },
+      },
+
+      requestPasswordReset: {
+        rest: "POST /auth/password-reset",
+        auth: "public",
+        response: { status: 202, schema: SCHEMAS.accepted },
+        params: { $$strict: true, email },
+        async handler(ctx: Context<{ email: string }, CallMeta>): Promise<Record<string, never>> {
+          const began = Date.now();
+          const user = await accounts.findUserByEmail(this.sequelize(), ctx.params.email);
+          // Sent after the answer: its time (and any SMTP failure) must not tell whether the account exists.
+          if (user) await this.sendResetLink(user);
+          await sleep(Math.max(0, RESET_ANSWER_FLOOR_MS - (Date.now() - began)));
+          ctx.meta.$statusCode = 202;
+          return {};
+        },
+      },
+
+      confirmPasswordReset: {
+        rest: "POST /auth/password-reset/confirm",
+        auth: "public",
+        response: { status: 204 },
+        // Spends the token: a blind retry would find it used.
+        retryPolicy: { enabled: false },
+        params: { $$strict: true, token: resetToken, newPassword: password },
+        async handler(ctx: Context<ConfirmPasswordResetParams, CallMeta>): Promise<null> {
+          const db = this.sequelize();
+          const passwordHash = await this.passwords.hash(ctx.params.newPassword);
+          const userId = await db.transaction(async (transaction) => {
+            const owner = await accounts.spendPasswordReset(db, transaction, hashResetToken(ctx.params.token), runtime.clock.now());
+            if (owner) await accounts.setPasswordHash(db, owner, passwordHash, transaction);
+            return owner;
+          });
+          if (!userId) throw invalidResetToken();
+          await this.sessionsEnded(userId, await accounts.revokeUserSessions(db, userId, "password reset"), true);
+          ctx.meta.$statusCode = 204;
+          return null;
+        },
+      },
+
+      deleteAccount: {
+        rest: "DELETE /me",
+        auth: "user",
+        response: { status: 204, errors: [403, 429] },
+        retryPolicy: { enabled: false },
+        params: { $$strict: true, password: { type: "string", min: 1, max: 1024 } },
+        async handler(ctx: Context<{ password: string }, CallMeta>): Promise<null> {
+          const user = await this.confirmPassword(requireUserId(ctx), ctx.params.password);
+          const db = this.sequelize();
+          const sessionIds = await db.transaction(async (transaction) => {
+            const sessions = await accounts.userSessionIds(db, user.id, transaction);
+            await forgetUserEvents(db, transaction, user.id);
+            await accounts.deleteUser(db, transaction, user.id);
+            await this.recordEvent(transaction, "user.deleted", user.id, { userId: user.id } satisfies UserDeletedEvent);
+            return sessions;
+          });
+          this.logger.info(`Account ${user.id} deleted with all its data`);
+          await this.sessionsEnded(user.id, sessionIds, true);
+          ctx.meta.$statusCode = 204;
+          return null;
+        },
+      },
+
+      /** Operators only (no REST route): `call auth.setPassword --email a@b.c --password …` from the REPL. */
+      setPassword: {
+        visibility: "public",
+        params: { $$strict: true, email, password },
+        async handler(ctx: Context<{ email: string; password: string }, CallMeta>): Promise<User> {
+          if (ctx.meta.user) throw new ForbiddenError("Operators only");
+          const db = this.sequelize();
+          const user = await accounts.findUserByEmail(db, ctx.params.email);
+          if (!user) throw new NotFoundError("Account");
+          await accounts.setPasswordHash(db, user.id, await this.passwords.hash(ctx.params.password));
+          await this.sessionsEnded(user.id, await accounts.revokeUserSessions(db, user.id, "password set by an operator"), true);
+          return toUser(user);
         },
       },
 
@@ -407,6 +543,41 @@ export default function AuthService(runtime: Runtime): ServiceSchema<ServiceSett
           refreshToken: refresh.token,
           expiresIn: this.tokens.ttlSeconds,
         };
+      },
+
+      async confirmPassword(userId: string, password: string) {
+        const user = await this.account(userId);
+        // As a login attempt on the account: the same limit, shared with POST /auth/login.
+        const limit = config.rateLimits.login;
+        const { count, resetMs } = await runtime.store.hit(`ratelimit:login:account:${user.email.toLowerCase()}`, limit.windowSeconds);
+        if (count > limit.limit) throw new RateLimitedError(Math.max(1, Math.ceil(resetMs / 1000)));
+        if (!(await this.passwords.verify(user.passwordHash, password))) throw new ForbiddenError("The password is not correct");
+        return user;
+      },
+
+      async sessionsEnded(userId: string, sessionIds: string[], all: boolean) {
+        await this.denylist.revoke(sessionIds);
+        // Durable and in the hot copy: now the gateways close the sessions' sockets (src/realtime.ts).
+        // A lost broadcast is caught by their periodic re-check.
+        await this.broker
+          .broadcast(SESSION_REVOKED, { userId, sessionIds: all ? null : sessionIds } satisfies SessionRevokedEvent)
+          .catch((err: Error) => this.logger.warn(`Could not broadcast ${SESSION_REVOKED}: ${err.message}`));
+      },
+
+      async sendResetLink(user: accounts.UserRecord) {
+        const token = randomBytes(32).toString("base64url");
+        const now = runtime.clock.now();
+        const ttl = config.passwordResetTtlSeconds;
+        await accounts.startPasswordReset(this.sequelize(), user.id, hashResetToken(token), now, new Date(now.getTime() + ttl * 1000));
+        const mail: PasswordResetMail = {
+          email: user.email,
+          displayName: user.displayName,
+          link: `${config.publicUrl}/reset-password?token=${token}`,
+          validMinutes: Math.ceil(ttl / 60),
+        };
+        this.broker
+          .call("notifications.sendPasswordReset", mail)
+          .catch((err: Error) => this.logger.warn(`Could not send a password-reset e-mail: ${err.message}`));
       },
 
       /** Sessions (of one user, or everyone's) revoked recently enough to have unexpired access tokens. */

@@ -16,6 +16,7 @@ import { OutboxMixin, type OutboxMethods } from "../mixins/outbox.mixin";
 import { EARLIEST_START_DATE, normalizeSchedule, scheduleProblem, targetProblem, type Schedule, type Target } from "../lib/habit-rules";
 import { assertRoomForHabit, assertStartDateKeepsCheckins } from "../lib/checkin-rules";
 import { todayIn } from "../lib/dates";
+import type { ImportedHabit } from "../lib/export-document";
 import { checkedRule, localDateRuleFrom } from "../src/params";
 import { NotFoundError } from "../src/errors";
 import { requireUser, requireUserId, type CallMeta } from "../src/caller";
@@ -25,6 +26,7 @@ import { habitLists, type HabitList } from "../src/habit-lists";
 import type { VersionedDocuments } from "../src/versioned-documents";
 import * as habits from "../src/data/habits";
 import { toDefinition, toHabit, type Habit, type HabitDefinition, type HabitRecord } from "../src/data/habits";
+import { SCHEMAS } from "../src/api-schemas";
 
 export interface HabitFields {
   name: string;
@@ -86,6 +88,7 @@ export default function HabitsService(runtime: Runtime): ServiceSchema<ServiceSe
       create: {
         rest: "POST /habits",
         auth: "user",
+        response: { status: 201, schema: SCHEMAS.habit },
         params: { $$strict: true, ...fields },
         async handler(ctx: Context<CreateHabitParams, CallMeta>): Promise<Habit> {
           const user = await requireUser(ctx);
@@ -119,6 +122,7 @@ export default function HabitsService(runtime: Runtime): ServiceSchema<ServiceSe
       list: {
         rest: "GET /habits",
         auth: "user",
+        response: { status: 200, schema: SCHEMAS.habits },
         params: { $$strict: true, archived: { type: "boolean", convert: true, optional: true } },
         async handler(ctx: Context<ListHabitsParams, CallMeta>): Promise<Habit[]> {
           return (await habits.listHabits(this.sequelize(), requireUserId(ctx), ctx.params.archived ?? false)).map(toHabit);
@@ -128,6 +132,7 @@ export default function HabitsService(runtime: Runtime): ServiceSchema<ServiceSe
       get: {
         rest: "GET /habits/:id",
         auth: "user",
+        response: { status: 200, schema: SCHEMAS.habit },
         params: { $$strict: true, id: UUID },
         async handler(ctx: Context<HabitIdParams, CallMeta>): Promise<Habit> {
           return toHabit(await this.ownHabit(requireUserId(ctx), ctx.params.id));
@@ -137,6 +142,7 @@ export default function HabitsService(runtime: Runtime): ServiceSchema<ServiceSe
       update: {
         rest: "PATCH /habits/:id",
         auth: "user",
+        response: { status: 200, schema: SCHEMAS.habit },
         params: {
           $$strict: true,
           id: UUID,
@@ -192,6 +198,7 @@ export default function HabitsService(runtime: Runtime): ServiceSchema<ServiceSe
       remove: {
         rest: "DELETE /habits/:id",
         auth: "user",
+        response: { status: 204 },
         params: { $$strict: true, id: UUID },
         async handler(ctx: Context<HabitIdParams, CallMeta>): Promise<null> {
           const userId = requireUserId(ctx);
@@ -234,6 +241,66 @@ export default function HabitsService(runtime: Runtime): ServiceSchema<ServiceSe
           const list: HabitList = { revision: stored.revision, value: stored.habits.map(toDefinition) };
           await this.lists.put(ctx.params.userId, list.revision, list.value);
           return list;
+        },
+      },
+
+      /**
+       * Adds imported habits after the user's own, in one transaction (for `tracking`'s import,
+       * which has checked them whole: lib/export-document.ts); the habits made, in order.
+       */
+      importMany: {
+        visibility: "public",
+        params: { $$strict: true, userId: UUID, habits: { type: "array", max: 10_000, items: "object" } },
+        async handler(ctx: Context<{ userId: string; habits: ImportedHabit[] }>): Promise<Habit[]> {
+          const { userId } = ctx.params;
+          const db = this.sequelize();
+          return this.changeHabitsOf(userId, async (transaction) => {
+            const count = await habits.countHabits(db, userId, transaction);
+            if (ctx.params.habits.length > 0) assertRoomForHabit(count + ctx.params.habits.length - 1, runtime.config.maxHabitsPerUser);
+            const made: Habit[] = [];
+            for (const [i, fields] of ctx.params.habits.entries()) {
+              const record = await habits.insertHabit(db, transaction, {
+                id: randomUUID(),
+                userId,
+                name: fields.name,
+                description: fields.description,
+                color: fields.color,
+                schedule: normalizeSchedule(fields.schedule),
+                target: fields.target,
+                reminders: fields.reminders,
+                startDate: fields.startDate,
+                archived: fields.archived,
+                position: count + i,
+              });
+              const created = toHabit(record);
+              await this.recordEvent(transaction, "habit.created", userId, { habit: created } satisfies HabitEvent);
+              made.push(created);
+            }
+            return made;
+          });
+        },
+      },
+
+      /** Takes back habits `importMany` made when their check-ins could not be stored (all or nothing). */
+      unimport: {
+        visibility: "public",
+        params: { $$strict: true, userId: UUID, ids: { type: "array", items: UUID, max: 10_000 } },
+        async handler(ctx: Context<{ userId: string; ids: string[] }>): Promise<{ removed: number }> {
+          const { userId, ids } = ctx.params;
+          const db = this.sequelize();
+          return this.changeHabitsOf(userId, async (transaction) => {
+            let removed = 0;
+            // Newest first, so each gap closed is at the end.
+            for (const id of [...ids].reverse()) {
+              const stored = await habits.findHabit(db, id, userId, transaction);
+              if (!stored) continue;
+              await habits.deleteHabit(db, transaction, id);
+              await habits.closeGap(db, transaction, userId, stored.position);
+              await this.recordEvent(transaction, "habit.deleted", userId, { habit: toHabit(stored) } satisfies HabitEvent);
+              removed++;
+            }
+            return { removed };
+          });
         },
       },
 

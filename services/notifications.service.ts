@@ -10,6 +10,10 @@
  * no notifications node ran, in order), or, with Kafka, from the bridge's consumer group — and
  * the unique (event id, type) key makes every repeat a no-op.
  *
+ * Users choose which types are made and which channels send them (`notification_settings`); each
+ * notification made is also emitted as `notification.created` for the gateways' sockets.
+ * Password-reset e-mails are sent at once by `sendPasswordReset` and kept nowhere.
+ *
  * Each (notification, channel) is a `deliveries` row. Any node's worker claims due rows (FOR
  * UPDATE SKIP LOCKED, the claim pushing `next_attempt_at` forward as a lease), sends, and marks
  * the row sent; a failure is retried with exponential backoff and jitter, and after the last
@@ -19,7 +23,14 @@ import type { Context, ServiceSchema, ServiceSettingSchema } from "moleculer";
 import { DbMixin, type DbMethods } from "../mixins/db.mixin";
 import { OutboxConsumerMixin, type OutboxEvent } from "../mixins/outbox-consumer.mixin";
 import type { EventEnvelope } from "../mixins/outbox.mixin";
-import { NOTIFYING_EVENTS, type MilestoneEvent, type ReminderDueEvent } from "../src/events";
+import {
+  NOTIFICATION_CREATED,
+  NOTIFYING_EVENTS,
+  type MilestoneEvent,
+  type NotificationCreatedEvent,
+  type PasswordResetMail,
+  type ReminderDueEvent,
+} from "../src/events";
 import { METRICS, registerMetrics } from "../src/node-metrics";
 import { withRequestId } from "../src/request-context";
 import { requireDatabase, type Runtime } from "../src/runtime";
@@ -31,14 +42,16 @@ import { requireUserId, type CallMeta } from "../src/caller";
 import { isLastAttempt, retryDelayMs } from "../lib/backoff";
 import { parseInstant } from "../lib/dates";
 import { TEMPLATES } from "../templates";
-import type { NotificationType, RenderedNotification } from "../templates/types";
+import type { OptionalNotificationType, RenderedNotification } from "../templates/types";
 import type { Channel, ChannelName, DeliveryJob } from "../src/channels/types";
 import { logChannel } from "../src/channels/log";
 import { emailChannel } from "../src/channels/email";
 import { webhookChannel } from "../src/channels/webhook";
 import type { Recipient } from "../src/data/accounts";
 import * as notifications from "../src/data/notifications";
-import type { ClaimedDelivery, DeadLetter, Notification, PageEnd } from "../src/data/notifications";
+import { SCHEMAS } from "../src/api-schemas";
+import type { ClaimedDelivery, DeadLetter, MadeNotification, Notification, NotificationSettings, PageEnd } from "../src/data/notifications";
+import { randomUUID } from "node:crypto";
 
 export interface ConsumeParams {
   event: string;
@@ -48,15 +61,24 @@ export interface ConsumeParams {
 interface ListParams {
   limit?: number;
   before?: string;
+  unread?: boolean;
 }
 
-const TYPE_OF_EVENT: Record<(typeof NOTIFYING_EVENTS)[number], NotificationType> = {
+export interface SettingsChanges {
+  channels?: Partial<NotificationSettings["channels"]>;
+  types?: Partial<NotificationSettings["types"]>;
+}
+
+const TYPE_OF_EVENT: Record<(typeof NOTIFYING_EVENTS)[number], OptionalNotificationType> = {
   "user.registered": "welcome",
   "streak.milestone": "milestone",
   "reminder.due": "reminder",
 };
 
 const DELIVERY_BATCH = 20;
+/** The most notifications an export carries (the newest). */
+const EXPORT_LIMIT = 10_000;
+const optionalBoolean = { type: "boolean", optional: true } as const;
 /** A page ends before a notification: its id, or an ISO-8601 instant (passed on in UTC). */
 const beforeRule = checkedRule(
   "before",
@@ -76,7 +98,9 @@ interface NotificationsMethods extends DbMethods {
   /** Makes the notifications of events (from any source) in one statement; how many were new. */
   consumeEvents(events: ConsumeParams[]): Promise<number>;
   recipientsOf(userIds: string[]): Promise<Map<string, Recipient>>;
-  renderFor(type: NotificationType, payload: Record<string, unknown>, recipient: Recipient): RenderedNotification;
+  renderFor(type: OptionalNotificationType, payload: Record<string, unknown>, recipient: Recipient): RenderedNotification;
+  /** Tells the gateways (their sockets) about notifications just made. */
+  announce(created: MadeNotification[]): void;
   kickDeliveries(): void;
   deliverDue(): Promise<number>;
   deliverOne(row: ClaimedDelivery, recipient: Recipient | undefined): Promise<boolean>;
@@ -112,11 +136,13 @@ export default function NotificationsService(
       list: {
         rest: "GET /notifications",
         auth: "user",
+        response: { status: 200, schema: SCHEMAS.notifications },
         params: {
           $$strict: true,
           limit: { type: "number", integer: true, min: 1, max: 100, convert: true, optional: true },
           // The id (or the createdAt instant) of the last notification of the previous page.
           before: { ...beforeRule, optional: true },
+          unread: { type: "boolean", convert: true, optional: true },
         },
         async handler(ctx: Context<ListParams, CallMeta>): Promise<Notification[]> {
           const { before } = ctx.params;
@@ -125,7 +151,13 @@ export default function NotificationsService(
             : UUID_PATTERN.test(before)
               ? { kind: "notification", id: before }
               : { kind: "instant", at: before };
-          const page = await notifications.listNotifications(this.sequelize(), requireUserId(ctx), end, ctx.params.limit ?? 20);
+          const page = await notifications.listNotifications(
+            this.sequelize(),
+            requireUserId(ctx),
+            end,
+            ctx.params.limit ?? 20,
+            ctx.params.unread === true,
+          );
           if (!page) throw validationError([{ field: "before", type: "notFound", message: "No such notification." }]);
           return page;
         },
@@ -134,11 +166,106 @@ export default function NotificationsService(
       read: {
         rest: "POST /notifications/:id/read",
         auth: "user",
+        response: { status: 204 },
         params: { $$strict: true, id: { type: "uuid" } },
         async handler(ctx: Context<{ id: string }, CallMeta>): Promise<null> {
           if (!(await notifications.markRead(this.sequelize(), ctx.params.id, requireUserId(ctx)))) throw new NotFoundError("Notification");
           ctx.meta.$statusCode = 204;
           return null;
+        },
+      },
+
+      unreadCount: {
+        rest: "GET /notifications/unread-count",
+        auth: "user",
+        response: { status: 200, schema: SCHEMAS.unreadCount },
+        params: { $$strict: true },
+        async handler(ctx: Context<unknown, CallMeta>): Promise<{ count: number }> {
+          return { count: await notifications.unreadCount(this.sequelize(), requireUserId(ctx)) };
+        },
+      },
+
+      readAll: {
+        rest: "POST /notifications/read-all",
+        auth: "user",
+        response: { status: 204 },
+        params: { $$strict: true },
+        async handler(ctx: Context<unknown, CallMeta>): Promise<null> {
+          await notifications.markAllRead(this.sequelize(), requireUserId(ctx));
+          ctx.meta.$statusCode = 204;
+          return null;
+        },
+      },
+
+      settings: {
+        rest: "GET /me/notification-settings",
+        auth: "user",
+        response: { status: 200, schema: SCHEMAS.notificationSettings },
+        params: { $$strict: true },
+        async handler(ctx: Context<unknown, CallMeta>): Promise<NotificationSettings> {
+          const userId = requireUserId(ctx);
+          return (await notifications.settingsOf(this.sequelize(), [userId])).get(userId) as NotificationSettings;
+        },
+      },
+
+      updateSettings: {
+        rest: "PATCH /me/notification-settings",
+        auth: "user",
+        response: { status: 200, schema: SCHEMAS.notificationSettings },
+        params: {
+          $$strict: true,
+          channels: { type: "object", strict: true, optional: true, props: { email: optionalBoolean, webhook: optionalBoolean } },
+          types: {
+            type: "object",
+            strict: true,
+            optional: true,
+            props: { welcome: optionalBoolean, milestone: optionalBoolean, reminder: optionalBoolean },
+          },
+        },
+        handler(ctx: Context<SettingsChanges, CallMeta>): Promise<NotificationSettings> {
+          return notifications.saveSettings(this.sequelize(), requireUserId(ctx), ctx.params);
+        },
+      },
+
+      /**
+       * A password-reset e-mail, sent now and kept nowhere (auth calls this; the link holds the
+       * token, so it goes in no table, event or log line).
+       */
+      sendPasswordReset: {
+        visibility: "public",
+        params: {
+          $$strict: true,
+          email: { type: "email", max: 254 },
+          displayName: { type: "string", max: 200 },
+          link: { type: "string", max: 2048 },
+          validMinutes: { type: "number", integer: true, positive: true },
+        },
+        async handler(ctx: Context<PasswordResetMail>): Promise<{ sent: boolean }> {
+          const email = this.channels.email;
+          if (!email) {
+            this.logger.warn("A password reset was asked for, but SMTP_URL is not set: no e-mail can be sent (use auth.setPassword).");
+            return { sent: false };
+          }
+          const { title, text, html } = TEMPLATES.password_reset(ctx.params);
+          const id = randomUUID();
+          await email.send({
+            deliveryId: id,
+            channel: "email",
+            target: ctx.params.email,
+            attempt: 1,
+            notification: { id, type: "password_reset", title, text, html, createdAt: runtime.clock.now().toISOString(), data: {} },
+            user: { id, webhookSecret: null },
+          });
+          return { sent: true };
+        },
+      },
+
+      /** Every notification of a user, newest first (for the account's export). */
+      ofUser: {
+        visibility: "public",
+        params: { $$strict: true, userId: { type: "uuid" } },
+        async handler(ctx: Context<{ userId: string }>): Promise<Notification[]> {
+          return (await notifications.listNotifications(this.sequelize(), ctx.params.userId, { kind: "start" }, EXPORT_LIMIT)) ?? [];
         },
       },
 
@@ -158,6 +285,7 @@ export default function NotificationsService(
       deadLetters: {
         rest: "GET /admin/dead-letters",
         auth: "admin",
+        response: { status: 200, schema: SCHEMAS.deadLetters },
         params: {
           $$strict: true,
           limit: { type: "number", integer: true, min: 1, max: 500, convert: true, optional: true },
@@ -171,6 +299,7 @@ export default function NotificationsService(
       retryDeadLetter: {
         rest: "POST /admin/dead-letters/:id/retry",
         auth: "admin",
+        response: { status: 200, schema: SCHEMAS.retried },
         // A number from the REPL (`--id 42`), a numeric string from the REST path.
         params: { $$strict: true, id: { type: "number", integer: true, positive: true, max: Number.MAX_SAFE_INTEGER, convert: true } },
         async handler(ctx: Context<{ id: number }, CallMeta>): Promise<{ retried: number }> {
@@ -184,6 +313,7 @@ export default function NotificationsService(
       retryDeadLetters: {
         rest: "POST /admin/dead-letters/retry",
         auth: "admin",
+        response: { status: 200, schema: SCHEMAS.retried },
         params: { $$strict: true },
         async handler(ctx: Context<unknown, CallMeta>): Promise<{ retried: number }> {
           this.requireAdmin(ctx);
@@ -235,17 +365,19 @@ export default function NotificationsService(
           return [];
         });
         if (valid.length === 0) return 0;
+        const userIds = [...new Set(valid.map((one) => one.userId))];
         // Asked before writing, which must not wait on another service.
-        const recipients = await this.recipientsOf([...new Set(valid.map((one) => one.userId))]);
+        const [recipients, settings] = await Promise.all([this.recipientsOf(userIds), notifications.settingsOf(this.sequelize(), userIds)]);
         const made = valid.flatMap(({ type, payload, eventId, userId }): notifications.NewNotification[] => {
           const recipient = recipients.get(userId);
-          // The account is gone (and its notifications with it).
-          if (!recipient) return [];
+          const chosen = settings.get(userId) ?? notifications.DEFAULT_SETTINGS;
+          // The account is gone (and its notifications with it), or the user turned the type off.
+          if (!recipient || !chosen.types[type]) return [];
           const rendered = this.renderFor(type, payload, recipient);
           const deliveries: notifications.NewNotification["deliveries"] = [];
           if (config.notifications.logChannel) deliveries.push({ channel: "log", target: "log" });
-          if (this.channels.email) deliveries.push({ channel: "email", target: recipient.email });
-          if (recipient.webhookUrl) deliveries.push({ channel: "webhook", target: recipient.webhookUrl });
+          if (this.channels.email && chosen.channels.email) deliveries.push({ channel: "email", target: recipient.email });
+          if (recipient.webhookUrl && chosen.channels.webhook) deliveries.push({ channel: "webhook", target: recipient.webhookUrl });
           return [
             {
               userId,
@@ -262,7 +394,13 @@ export default function NotificationsService(
         });
         const { made: created, queued } = await notifications.insertNotifications(this.sequelize(), made);
         if (queued > 0) this.kickDeliveries();
-        return created;
+        this.announce(created);
+        return created.length;
+      },
+
+      announce(created: MadeNotification[]) {
+        for (const { userId, ...notification } of created)
+          void this.broker.emit(NOTIFICATION_CREATED, { userId, notification } satisfies NotificationCreatedEvent);
       },
 
       async recipientsOf(userIds: string[]) {
@@ -270,7 +408,7 @@ export default function NotificationsService(
         return new Map(found.map((recipient) => [recipient.id, recipient]));
       },
 
-      renderFor(type: NotificationType, payload: Record<string, unknown>, recipient: Recipient) {
+      renderFor(type: OptionalNotificationType, payload: Record<string, unknown>, recipient: Recipient) {
         const { displayName } = recipient;
         if (type === "welcome") return TEMPLATES.welcome({ displayName, email: recipient.email });
         if (type === "milestone") {
@@ -310,7 +448,8 @@ export default function NotificationsService(
         if (rows.length === 0) return 0;
         // The webhook secret as it is now (it may have been rotated since the notification was made).
         const recipients = await this.recipientsOf([...new Set(rows.map((row) => row.userId))]);
-        const sent = await Promise.all(rows.map((row) => this.deliverOne(row, recipients.get(row.userId))));
+        // A delivery claimed as its account was deleted: nothing more goes to that user.
+        const sent = await Promise.all(rows.map((row) => recipients.has(row.userId) && this.deliverOne(row, recipients.get(row.userId))));
         await notifications.recordSent(
           this.sequelize(),
           rows.filter((_, index) => sent[index]).map((row) => row.id),

@@ -22,7 +22,7 @@ import { computeStats, streakView, type DayStatus, type Stats, type StreakView }
 import { assertCheckinFits, milestonesReached, resolveRange } from "../lib/checkin-rules";
 import { localDateRule } from "../src/params";
 import { currentRequestId } from "../src/request-context";
-import { NotFoundError } from "../src/errors";
+import { NotFoundError, validationError } from "../src/errors";
 import { requireUser, type CallMeta } from "../src/caller";
 import { requireDatabase, type Runtime } from "../src/runtime";
 import {
@@ -41,6 +41,19 @@ import type { CheckinEvent, MilestoneEvent } from "../src/events";
 import { publicHabit, type Habit, type HabitDefinition } from "../src/data/habits";
 import * as checkins from "../src/data/checkins";
 import { toCheckin, type Checkin, type CheckinRecord } from "../src/data/checkins";
+import { SCHEMAS } from "../src/api-schemas";
+import {
+  buildExport,
+  checkedHabits,
+  habitsToImport,
+  type ExportDocument,
+  type ImportedHabit,
+  type ImportLimits,
+} from "../lib/export-document";
+import { mapLoopBackup, type ImportHabit, type LoopBackup } from "../lib/loop-import";
+import { LoopBackupTooLargeError, NotALoopBackupError, readLoopBackup } from "../src/loop-backup";
+import type { User } from "../src/data/accounts";
+import type { Notification } from "../src/data/notifications";
 
 export interface CheckinBody {
   status?: CheckinStatus;
@@ -101,7 +114,21 @@ interface TrackingMethods extends DbMethods, OutboxMethods {
   writeCheckin(ctx: Context<unknown, CallMeta>, habitId: string, date: LocalDate | undefined, body: CheckinBody): Promise<Checkin>;
   recordForToday(loaded: Loaded & { entry: StreakEntry }, write: CheckinWrite): Promise<{ record: CheckinRecord; created: boolean } | null>;
   recordInTransaction(loaded: Loaded, write: CheckinWrite): Promise<{ record: CheckinRecord; created: boolean }>;
+  importLimits(ctx: Context<unknown, CallMeta>, userId: string): Promise<ImportLimits>;
+  importHabits(ctx: Context<unknown, CallMeta>, userId: string, habits: ImportHabit[], warnings: string[]): Promise<ImportResult>;
 }
+
+export interface ImportResult {
+  habits: number;
+  checkins: number;
+  warnings: string[];
+}
+
+/** The largest IMPORT_LIMIT_BYTES (src/config.ts), as base64. */
+const BASE64_OF_LARGEST_IMPORT = Math.ceil((100 * 1024 * 1024 * 4) / 3) + 4;
+
+/** Check-ins one imported habit may bring: a century of days. */
+const MAX_IMPORTED_CHECKINS = 36_600;
 
 interface TrackingLocals {
   streaks: VersionedDocuments<CachedProgress>;
@@ -121,6 +148,7 @@ export default function TrackingService(runtime: Runtime): ServiceSchema<Service
       put: {
         rest: "PUT /habits/:id/checkins/:date",
         auth: "user",
+        response: { status: 201, also: [200], schema: SCHEMAS.checkin },
         params: { $$strict: true, id: UUID, date: localDateRule, ...checkinFields },
         handler(ctx: Context<PutCheckinParams, CallMeta>): Promise<Checkin> {
           const { id, date, ...body } = ctx.params;
@@ -131,6 +159,7 @@ export default function TrackingService(runtime: Runtime): ServiceSchema<Service
       post: {
         rest: "POST /habits/:id/checkins",
         auth: "user",
+        response: { status: 201, also: [200], schema: SCHEMAS.checkin },
         params: { $$strict: true, id: UUID, date: { ...localDateRule, optional: true }, ...checkinFields },
         handler(ctx: Context<PostCheckinParams, CallMeta>): Promise<Checkin> {
           const { id, date, ...body } = ctx.params;
@@ -141,6 +170,7 @@ export default function TrackingService(runtime: Runtime): ServiceSchema<Service
       remove: {
         rest: "DELETE /habits/:id/checkins/:date",
         auth: "user",
+        response: { status: 204 },
         params: { $$strict: true, id: UUID, date: localDateRule },
         async handler(ctx: Context<CheckinKeyParams, CallMeta>): Promise<null> {
           const { definition, state } = await this.load(ctx, ctx.params.id);
@@ -167,6 +197,7 @@ export default function TrackingService(runtime: Runtime): ServiceSchema<Service
       list: {
         rest: "GET /habits/:id/checkins",
         auth: "user",
+        response: { status: 200, schema: SCHEMAS.checkins },
         params: { $$strict: true, id: UUID, ...range },
         async handler(ctx: Context<RangeParams, CallMeta>): Promise<Checkin[]> {
           const { definition, state } = await this.load(ctx, ctx.params.id);
@@ -180,6 +211,7 @@ export default function TrackingService(runtime: Runtime): ServiceSchema<Service
       streak: {
         rest: "GET /habits/:id/streak",
         auth: "user",
+        response: { status: 200, schema: SCHEMAS.streak },
         params: { $$strict: true, id: UUID },
         async handler(ctx: Context<{ id: string }, CallMeta>): Promise<StreakView> {
           return streakView((await this.progressOf(await this.load(ctx, ctx.params.id))).progress);
@@ -189,6 +221,7 @@ export default function TrackingService(runtime: Runtime): ServiceSchema<Service
       stats: {
         rest: "GET /habits/:id/stats",
         auth: "user",
+        response: { status: 200, schema: SCHEMAS.stats },
         params: { $$strict: true, id: UUID, ...range },
         async handler(ctx: Context<RangeParams, CallMeta>): Promise<Stats> {
           const { definition, state } = await this.load(ctx, ctx.params.id);
@@ -200,6 +233,7 @@ export default function TrackingService(runtime: Runtime): ServiceSchema<Service
       today: {
         rest: "GET /today",
         auth: "user",
+        response: { status: 200, schema: SCHEMAS.today },
         params: { $$strict: true },
         async handler(ctx: Context<Record<string, never>, CallMeta>): Promise<{ date: LocalDate; habits: TodayEntry[] }> {
           const user = await requireUser(ctx);
@@ -224,6 +258,88 @@ export default function TrackingService(runtime: Runtime): ServiceSchema<Service
             };
           });
           return { date: today, habits };
+        },
+      },
+
+      exportAccount: {
+        rest: "GET /me/export",
+        auth: "user",
+        response: { status: 200, schema: SCHEMAS.exportDocument, description: "A download (Content-Disposition: attachment)." },
+        params: { $$strict: true },
+        async handler(ctx: Context<Record<string, never>, CallMeta>): Promise<ExportDocument> {
+          const user = await requireUser(ctx);
+          const [account, list, inbox] = await Promise.all([
+            ctx.call<User>("auth.me"),
+            this.habitsOf(ctx, user.id, null),
+            ctx.call<Notification[], { userId: string }>("notifications.ofUser", { userId: user.id }),
+          ]);
+          const stored = await checkins.checkinsOfHabits(
+            this.sequelize(),
+            list.value.map((habit) => habit.id),
+          );
+          const now = runtime.clock.now();
+          ctx.meta.$responseHeaders = {
+            "Content-Disposition": `attachment; filename="habit-tracker-export-${todayOf(user.timezone)}.json"`,
+          };
+          return buildExport({
+            account,
+            habits: list.value.map(publicHabit),
+            checkins: stored.map(({ habitId, date, status, value, note }) => ({ habitId, date, status, value, note })),
+            notifications: inbox,
+            exportedAt: now.toISOString(),
+          });
+        },
+      },
+
+      importDocument: {
+        rest: "POST /me/import",
+        auth: "user",
+        response: { status: 200, schema: SCHEMAS.importResult, errors: [413] },
+        requestBody: {
+          contentType: "application/json",
+          schema: SCHEMAS.exportDocument,
+          description: "An export document (GET /me/export).",
+        },
+        // Not idempotent: a retry would add the habits twice.
+        retryPolicy: { enabled: false },
+        params: {
+          $$strict: true,
+          format: { type: "any" },
+          version: { type: "any" },
+          exportedAt: { type: "any", optional: true },
+          user: { type: "any", optional: true },
+          habits: { type: "any" },
+          notifications: { type: "any", optional: true },
+        },
+        async handler(ctx: Context<Record<string, unknown>, CallMeta>): Promise<ImportResult> {
+          const user = await requireUser(ctx);
+          const limits = await this.importLimits(ctx, user.id);
+          return this.importHabits(ctx, user.id, habitsToImport(ctx.params, todayOf(user.timezone), limits), []);
+        },
+      },
+
+      importLoop: {
+        rest: "POST /me/import/loop",
+        auth: "user",
+        response: { status: 200, schema: SCHEMAS.importResult, errors: [413] },
+        requestBody: { contentType: "application/octet-stream", description: "A Loop Habit Tracker full backup (its SQLite file)." },
+        retryPolicy: { enabled: false },
+        // The gateway hands the bytes over as base64 (and holds them to IMPORT_LIMIT_BYTES).
+        params: { $$strict: true, file: { type: "string", max: BASE64_OF_LARGEST_IMPORT } },
+        async handler(ctx: Context<{ file: string }, CallMeta>): Promise<ImportResult> {
+          const user = await requireUser(ctx);
+          let backup: LoopBackup;
+          try {
+            backup = readLoopBackup(Buffer.from(ctx.params.file, "base64"));
+          } catch (err) {
+            if (err instanceof NotALoopBackupError || err instanceof LoopBackupTooLargeError)
+              throw validationError([{ field: "file", type: "loopBackup", message: err.message }]);
+            throw err;
+          }
+          const today = todayOf(user.timezone);
+          const mapped = mapLoopBackup(backup, today);
+          const habits = checkedHabits(mapped.habits, today, await this.importLimits(ctx, user.id));
+          return this.importHabits(ctx, user.id, habits, mapped.warnings);
         },
       },
 
@@ -259,6 +375,31 @@ export default function TrackingService(runtime: Runtime): ServiceSchema<Service
     },
 
     methods: {
+      async importLimits(ctx: Context<unknown, CallMeta>, userId: string) {
+        const held = (await this.habitsOf(ctx, userId, null)).value.length;
+        return { maxHabits: Math.max(0, runtime.config.maxHabitsPerUser - held), maxCheckinsPerHabit: MAX_IMPORTED_CHECKINS };
+      },
+
+      /**
+       * Stores checked habits (`habits` makes them, after the user's own) and then their check-ins;
+       * when the check-ins cannot be stored, the habits are taken back: all or nothing.
+       */
+      async importHabits(ctx: Context<unknown, CallMeta>, userId: string, habits: ImportHabit[], warnings: string[]) {
+        const made = await ctx.call<Habit[], { userId: string; habits: ImportedHabit[] }>("habits.importMany", {
+          userId,
+          habits: habits.map(({ checkins: _checkins, ...habit }) => habit),
+        });
+        const rows = made.flatMap((habit, i) => habits[i].checkins.map((checkin) => ({ habitId: habit.id, ...checkin })));
+        const db = this.sequelize();
+        try {
+          await db.transaction((transaction) => checkins.insertImportedCheckins(db, transaction, rows));
+        } catch (err) {
+          await ctx.call("habits.unimport", { userId, ids: made.map((habit) => habit.id) });
+          throw err;
+        }
+        return { habits: made.length, checkins: rows.length, warnings };
+      },
+
       /** The user's habits as published, or (none there) as `habits` reads and publishes them now. */
       async habitsOf(ctx: Context<unknown, CallMeta>, userId: string, published: HabitList | null): Promise<HabitList> {
         return published ?? (await ctx.call<HabitList, { userId: string }>("habits.ofUser", { userId }));

@@ -62,7 +62,13 @@ export interface AppConfig {
   refreshTokenTtlSeconds: number;
   /** Habits one account may hold, archived ones included. */
   maxHabitsPerUser: number;
-  rateLimits: { login: RateLimitConfig; register: RateLimitConfig };
+  rateLimits: { login: RateLimitConfig; register: RateLimitConfig; passwordReset: RateLimitConfig };
+  /** Where people reach the app (the links in e-mails start with it). */
+  publicUrl: string;
+  /** How long a password-reset link works. */
+  passwordResetTtlSeconds: number;
+  /** The largest export document or Loop backup `POST /me/import…` takes. */
+  importLimitBytes: number;
   /** Accounts given the admin role when they register or log in (lower-cased). */
   adminEmails: string[];
   notifications: NotificationsConfig;
@@ -233,6 +239,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     throw new ConfigError("LOG_LEVEL", `must be one of ${LOG_LEVELS.join(", ")}`);
   }
   const metricsPort = text(env, "METRICS_PORT");
+  const port = integer(env, "PORT", 3000, 0, 65535);
   const heartbeatIntervalSeconds = integer(env, "HEARTBEAT_INTERVAL", 1, 1, 60);
   const heartbeatTimeoutSeconds = integer(env, "HEARTBEAT_TIMEOUT", 3, 2, 300);
   if (heartbeatTimeoutSeconds <= heartbeatIntervalSeconds) {
@@ -252,7 +259,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     services: services(env),
     kafkaBrokers: list(env, "KAFKA_BROKERS"),
     jwtSecret,
-    port: integer(env, "PORT", 3000, 0, 65535),
+    port,
     corsOrigins: corsOrigins(env),
     smtpUrl: url(env, "SMTP_URL", ["smtp:", "smtps:"]),
     logLevel: logLevel as LogLevel,
@@ -283,7 +290,14 @@ export function loadConfig(env: Env = process.env): AppConfig {
         limit: integer(env, "RATE_LIMIT_REGISTER", 20, 1, 1_000_000),
         windowSeconds: integer(env, "RATE_LIMIT_WINDOW", 60, 1, 86_400),
       },
+      passwordReset: {
+        limit: integer(env, "RATE_LIMIT_PASSWORD_RESET", 5, 1, 1_000_000),
+        windowSeconds: integer(env, "RATE_LIMIT_WINDOW", 60, 1, 86_400),
+      },
     },
+    publicUrl: (url(env, "PUBLIC_URL", ["http:", "https:"]) ?? `http://localhost:${port}`).replace(/\/+$/, ""),
+    passwordResetTtlSeconds: integer(env, "PASSWORD_RESET_TTL", 3600, 1, 24 * 3600),
+    importLimitBytes: integer(env, "IMPORT_LIMIT_BYTES", 10 * 1024 * 1024, 1024, 100 * 1024 * 1024),
     adminEmails: adminEmails(env),
     notifications: notificationsConfig(env),
     reminders: {

@@ -9,9 +9,11 @@ import type { StreakUnit, StreakView } from "../lib/progress";
 import type { User } from "./data/accounts";
 import type { Habit } from "./data/habits";
 import type { Checkin } from "./data/checkins";
+import type { Notification } from "./data/notifications";
 
 export const DOMAIN_EVENTS = [
   "user.registered",
+  "user.deleted",
   "habit.created",
   "habit.updated",
   "habit.archived",
@@ -25,6 +27,38 @@ export type DomainEvent = (typeof DOMAIN_EVENTS)[number];
 
 /** The events that make a notification. */
 export const NOTIFYING_EVENTS = ["user.registered", "streak.milestone", "reminder.due"] as const satisfies readonly DomainEvent[];
+
+/**
+ * Broker events that are not recorded in the outbox (nothing depends on them arriving): for the
+ * gateways' sockets and caches.
+ */
+export const NOTIFICATION_CREATED = "notification.created";
+export const SESSION_REVOKED = "session.revoked";
+
+/** `notification.created`, by notifications, for each notification made. */
+export interface NotificationCreatedEvent {
+  userId: string;
+  notification: Notification;
+}
+
+/** `session.revoked` (broadcast), by auth: these sessions of the user (null: all) have ended. */
+export interface SessionRevokedEvent {
+  userId: string;
+  sessionIds: string[] | null;
+}
+
+/** `user.deleted`, by auth, in the transaction that deletes the account and all its data. */
+export interface UserDeletedEvent {
+  userId: string;
+}
+
+/** What auth asks notifications to e-mail (`notifications.sendPasswordReset`): the link holds the token. */
+export interface PasswordResetMail {
+  email: string;
+  displayName: string;
+  link: string;
+  validMinutes: number;
+}
 
 /** `user.registered`, by auth. */
 export interface UserRegisteredEvent {

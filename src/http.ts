@@ -70,13 +70,32 @@ export function encodingProblem(req: IncomingMessage): Errors.MoleculerClientErr
 }
 
 /** A request with a body must say it is JSON (415 otherwise): nothing else is parsed. */
-export function requireJsonBody(req: IncomingMessage, _res: ServerResponse, next: Next): void {
-  const hasBody = Number(req.headers["content-length"] ?? 0) > 0 || req.headers["transfer-encoding"] !== undefined;
-  if (hasBody && !JSON_TYPE.test(req.headers["content-type"] ?? "")) {
-    next(new HttpError("Request body must be JSON (Content-Type: application/json)", 415, ERR_UNSUPPORTED_MEDIA_TYPE));
-    return;
-  }
-  next();
+export function requireJsonBody(req: IncomingMessage, res: ServerResponse, next: Next): void {
+  requireBodyOf(new Map())(req, res, next);
+}
+
+/**
+ * `requireJsonBody`, except that a request to one of `uploads` (full path → media type, e.g.
+ * `/api/v1/me/import/loop` → `application/octet-stream`) must carry that media type instead.
+ */
+export function requireBodyOf(uploads: ReadonlyMap<string, string>) {
+  return function requireBody(req: IncomingMessage, _res: ServerResponse, next: Next): void {
+    const hasBody = Number(req.headers["content-length"] ?? 0) > 0 || req.headers["transfer-encoding"] !== undefined;
+    // moleculer-web runs these per route, with `url` relative to the route: `originalUrl` is whole.
+    const whole = (req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? "";
+    const upload = uploads.get(whole.split("?")[0]);
+    const type = req.headers["content-type"] ?? "";
+    if (upload && upload !== "application/json") {
+      if (!type.toLowerCase().startsWith(upload)) next(new HttpError(`Request body must be ${upload}`, 415, ERR_UNSUPPORTED_MEDIA_TYPE));
+      else next();
+      return;
+    }
+    if (hasBody && !JSON_TYPE.test(type)) {
+      next(new HttpError("Request body must be JSON (Content-Type: application/json)", 415, ERR_UNSUPPORTED_MEDIA_TYPE));
+      return;
+    }
+    next();
+  };
 }
 
 /**

@@ -2,8 +2,8 @@
  * The application's own Prometheus metrics (docs/architecture.md, "Observability"), next to
  * Moleculer's (`moleculer_request_*` per action with latency histograms, `moleculer_event_*` for
  * events emitted and received): requests per HTTP route, outbox lag, delivery attempts and dead
- * letters, reminders fired. Registered by whichever node runs the code that updates them; a no-op
- * when metrics are off (METRICS_PORT=off).
+ * letters, reminders fired, open realtime sockets. Registered by whichever node runs the code that
+ * updates them; a no-op when metrics are off (METRICS_PORT=off).
  */
 import type { ServiceBroker } from "moleculer";
 
@@ -15,6 +15,7 @@ export const METRICS = {
   deliveryAttempts: "habit_tracker.deliveries.attempts.total",
   deadLetters: "habit_tracker.deliveries.dead.letters.total",
   remindersFired: "habit_tracker.reminders.fired.total",
+  realtimeSockets: "habit_tracker.realtime.sockets",
 } as const;
 
 type Definition = {
@@ -47,6 +48,7 @@ const DEFINITIONS: Record<string, Definition> = {
   },
   [METRICS.deadLetters]: { type: "counter", description: "Deliveries dead-lettered after their last attempt", labelNames: ["channel"] },
   [METRICS.remindersFired]: { type: "counter", description: "Reminders fired" },
+  [METRICS.realtimeSockets]: { type: "gauge", description: "Open realtime WebSockets on this gateway, authenticated or not" },
 };
 
 /** Registers the named metrics on the broker (once per node). */

@@ -9,4 +9,6 @@ export interface RenderedNotification {
   html: string;
 }
 
-export type NotificationType = "welcome" | "milestone" | "reminder";
+export type NotificationType = "welcome" | "milestone" | "reminder" | "password_reset";
+/** The types a user can turn off; a password-reset e-mail is sent whenever one is asked for. */
+export type OptionalNotificationType = Exclude<NotificationType, "password_reset">;

@@ -1,4 +1,5 @@
 import "moleculer";
+import type { RouteRequestBody, RouteResponse } from "../src/routes";
 
 declare module "moleculer" {
   interface ServiceSchema {
@@ -12,5 +13,12 @@ declare module "moleculer" {
      * Read by the gateway when it builds its routes from the actions.
      */
     auth?: "public" | "user" | "admin";
+    /**
+     * What the action's `rest` route answers on success: status and body schema (src/routes.ts,
+     * src/api-schemas.ts). Required with `rest`; the API description (src/openapi.ts) is made of it.
+     */
+    response?: RouteResponse;
+    /** The request body when it is not the JSON object `params` describes (a file upload). */
+    requestBody?: RouteRequestBody;
   }
 }

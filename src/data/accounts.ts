@@ -1,5 +1,6 @@
 /**
- * The `auth` service's tables: `users`, `sessions` and `refresh_tokens` (migrations/001, 004).
+ * The `auth` service's tables: `users`, `sessions`, `refresh_tokens` and `password_resets`
+ * (migrations/001, 004, 009).
  * Every SQL statement on them is here; other services learn about accounts through `auth`'s
  * actions (time zones, recipients) or the user carried in a request.
  */
@@ -179,6 +180,50 @@ const revoking = (where: string) =>
   sql(`UPDATE sessions SET revoked_at = now(), revoke_reason = $2 WHERE ${where} AND revoked_at IS NULL RETURNING id`);
 const REVOKE_SESSIONS = revoking("id = ANY($1::uuid[])");
 const REVOKE_USER_SESSIONS = revoking("user_id = $1");
+const REVOKE_OTHER_SESSIONS = revoking("user_id = $1 AND id IS DISTINCT FROM $3::uuid");
+
+/** Revokes every live session of a user but `keep` (the caller's own); returns those it revoked. */
+export async function revokeOtherSessions(db: Sequelize, userId: string, keep: string | null, reason: string): Promise<string[]> {
+  return (await run<{ id: string }>(db, REVOKE_OTHER_SESSIONS, [userId, reason, keep])).map((row) => row.id);
+}
+
+const SET_PASSWORD_HASH = sql("UPDATE users SET password_hash = $2, updated_at = now() WHERE id = $1");
+export async function setPasswordHash(db: Sequelize, userId: string, passwordHash: string, transaction?: Transaction): Promise<void> {
+  await run(db, SET_PASSWORD_HASH, [userId, passwordHash], transaction);
+}
+
+const USER_SESSION_IDS = sql("SELECT id FROM sessions WHERE user_id = $1");
+/** Every session of the user, revoked or not. */
+export async function userSessionIds(db: Sequelize, userId: string, transaction?: Transaction): Promise<string[]> {
+  return (await run<{ id: string }>(db, USER_SESSION_IDS, [userId], transaction)).map((row) => row.id);
+}
+
+const DELETE_USER = sql("DELETE FROM users WHERE id = $1");
+/**
+ * Deletes the account. Every table holding a user's data references `users` with ON DELETE
+ * CASCADE (migrations/), so its sessions, habits, check-ins, milestones, notifications,
+ * deliveries, reminder claims and settings go in the same statement.
+ */
+export async function deleteUser(db: Sequelize, transaction: Transaction, userId: string): Promise<void> {
+  await run(db, DELETE_USER, [userId], transaction);
+}
+
+const START_PASSWORD_RESET = sql(`WITH superseded AS (
+    UPDATE password_resets SET superseded_at = $3 WHERE user_id = $1 AND used_at IS NULL AND superseded_at IS NULL
+  )
+  INSERT INTO password_resets (token_hash, user_id, created_at, expires_at) VALUES ($2, $1, $3, $4)`);
+/** Stores a reset token's hash, valid until `expiresAt`; the user's earlier tokens stop working. */
+export async function startPasswordReset(db: Sequelize, userId: string, tokenHash: Buffer, now: Date, expiresAt: Date): Promise<void> {
+  await run(db, START_PASSWORD_RESET, [userId, tokenHash, now, expiresAt]);
+}
+
+const SPEND_PASSWORD_RESET = sql(`UPDATE password_resets SET used_at = $2
+  WHERE token_hash = $1 AND used_at IS NULL AND superseded_at IS NULL AND expires_at > $2 RETURNING user_id AS "userId"`);
+/** Spends a reset token: its user when it was unused, not superseded and not expired at `now`; else null. */
+export async function spendPasswordReset(db: Sequelize, transaction: Transaction, tokenHash: Buffer, now: Date): Promise<string | null> {
+  const [row] = await run<{ userId: string }>(db, SPEND_PASSWORD_RESET, [tokenHash, now], transaction);
+  return row?.userId ?? null;
+}
 
 /** Revokes the sessions given that are not revoked yet; returns those it revoked. */
 export async function revokeSessions(db: Sequelize, sessionIds: string[], reason: string): Promise<string[]> {

@@ -243,3 +243,23 @@ export async function recordMilestone(
   const values = [milestone.habitId, milestone.milestone, milestone.unit, milestone.runStart];
   return (await count(db, RECORD_MILESTONE, values, transaction)) > 0;
 }
+
+const OF_HABITS = sql(`SELECT ${COLUMNS} FROM checkins WHERE habit_id = ANY($1::uuid[]) ORDER BY habit_id, date`);
+/** Every check-in of these habits, by habit and date (for the account's export). */
+export function checkinsOfHabits(db: Sequelize, habitIds: string[]): Promise<CheckinRecord[]> {
+  return run<CheckinRecord>(db, OF_HABITS, [habitIds]);
+}
+
+const INSERT_IMPORTED = sql(`INSERT INTO checkins (habit_id, date, status, value, note)
+  SELECT habit_id, date, status, value, note
+    FROM jsonb_to_recordset($1::jsonb) AS i(habit_id uuid, date date, status text, value double precision, note text)`);
+/** Stores imported check-ins (checked whole before, lib/export-document.ts) in one statement. */
+export async function insertImportedCheckins(
+  db: Sequelize,
+  transaction: Transaction,
+  rows: Array<Pick<CheckinRecord, "habitId" | "date" | "status" | "value" | "note">>,
+): Promise<void> {
+  if (rows.length === 0) return;
+  const input = rows.map((row) => ({ habit_id: row.habitId, date: row.date, status: row.status, value: row.value, note: row.note }));
+  await run(db, INSERT_IMPORTED, [JSON.stringify(input)], transaction);
+}

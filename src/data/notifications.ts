@@ -1,6 +1,7 @@
 /**
- * The `notifications` service's tables: `notifications` (the inbox) and `deliveries` (one row per
- * notification and channel, with its attempts; migrations/004). Every SQL statement on them is here.
+ * The `notifications` service's tables: `notifications` (the inbox), `deliveries` (one row per
+ * notification and channel, with its attempts; migrations/004) and `notification_settings`
+ * (migrations/009). Every SQL statement on them is here.
  */
 import type { Sequelize } from "sequelize";
 import { count, run, sql } from "../sql";
@@ -54,10 +55,19 @@ export type PageEnd = { kind: "start" } | { kind: "notification"; id: string } |
 
 const PAGE_ANCHOR = sql(`SELECT created_at AS "createdAt" FROM notifications WHERE id = $1 AND user_id = $2`);
 const PAGE = sql(`SELECT id, type, title, body, created_at AS "createdAt", read_at AS "readAt" FROM notifications
-  WHERE user_id = $1 AND (created_at, id) < ($2::timestamptz, $3::uuid)
+  WHERE user_id = $1 AND (created_at, id) < ($2::timestamptz, $3::uuid) AND (NOT $5 OR read_at IS NULL)
   ORDER BY created_at DESC, id DESC LIMIT $4`);
-/** A page of the user's inbox, newest first; null when `before` names no notification of theirs. */
-export async function listNotifications(db: Sequelize, userId: string, before: PageEnd, limit: number): Promise<Notification[] | null> {
+/**
+ * A page of the user's inbox (only the unread ones when `unreadOnly`), newest first; null when
+ * `before` names no notification of theirs.
+ */
+export async function listNotifications(
+  db: Sequelize,
+  userId: string,
+  before: PageEnd,
+  limit: number,
+  unreadOnly = false,
+): Promise<Notification[] | null> {
   let bound: [string | Date, string] = ["infinity", MAX_UUID];
   if (before.kind === "notification") {
     const [anchor] = await run<{ createdAt: Date }>(db, PAGE_ANCHOR, [before.id, userId]);
@@ -69,9 +79,85 @@ export async function listNotifications(db: Sequelize, userId: string, before: P
   const rows = await run<{ id: string; type: NotificationType; title: string; body: string; createdAt: Date; readAt: Date | null }>(
     db,
     PAGE,
-    [userId, ...bound, limit],
+    [userId, ...bound, limit, unreadOnly],
   );
-  return rows.map((row) => ({ ...row, createdAt: row.createdAt.toISOString(), readAt: row.readAt ? row.readAt.toISOString() : null }));
+  return rows.map(inboxShape);
+}
+
+function inboxShape(row: Omit<Notification, "createdAt" | "readAt"> & { createdAt: Date; readAt: Date | null }): Notification {
+  return { ...row, createdAt: row.createdAt.toISOString(), readAt: row.readAt ? row.readAt.toISOString() : null };
+}
+
+const UNREAD_COUNT = sql("SELECT count(*)::int AS count FROM notifications WHERE user_id = $1 AND read_at IS NULL");
+export async function unreadCount(db: Sequelize, userId: string): Promise<number> {
+  const [row] = await run<{ count: number }>(db, UNREAD_COUNT, [userId]);
+  return row.count;
+}
+
+const MARK_ALL_READ = sql("UPDATE notifications SET read_at = now() WHERE user_id = $1 AND read_at IS NULL AND created_at <= now()");
+/** Marks every notification of the user made up to now read; how many were unread. */
+export function markAllRead(db: Sequelize, userId: string): Promise<number> {
+  return count(db, MARK_ALL_READ, [userId]);
+}
+
+/** Which notification types are made and which channels send them (docs/contract.md, "Notifications"). */
+export interface NotificationSettings {
+  channels: { email: boolean; webhook: boolean };
+  types: { welcome: boolean; milestone: boolean; reminder: boolean };
+}
+
+export const DEFAULT_SETTINGS: NotificationSettings = {
+  channels: { email: true, webhook: true },
+  types: { welcome: true, milestone: true, reminder: true },
+};
+
+interface SettingsRow {
+  userId: string;
+  email: boolean;
+  webhook: boolean;
+  welcome: boolean;
+  milestone: boolean;
+  reminder: boolean;
+}
+
+const settingsShape = (row: SettingsRow | undefined): NotificationSettings =>
+  row
+    ? {
+        channels: { email: row.email, webhook: row.webhook },
+        types: { welcome: row.welcome, milestone: row.milestone, reminder: row.reminder },
+      }
+    : DEFAULT_SETTINGS;
+
+const SETTINGS = sql(`SELECT user_id AS "userId", email, webhook, welcome, milestone, reminder
+  FROM notification_settings WHERE user_id = ANY($1::uuid[])`);
+/** The settings of each user given (the defaults for those who never changed them). */
+export async function settingsOf(db: Sequelize, userIds: string[]): Promise<Map<string, NotificationSettings>> {
+  const rows = await run<SettingsRow>(db, SETTINGS, [userIds]);
+  const byUser = new Map(rows.map((row) => [row.userId, row]));
+  return new Map(userIds.map((id) => [id, settingsShape(byUser.get(id))]));
+}
+
+const SAVE_SETTINGS = sql(`INSERT INTO notification_settings AS s (user_id, email, webhook, welcome, milestone, reminder)
+  VALUES ($1, coalesce($2, true), coalesce($3, true), coalesce($4, true), coalesce($5, true), coalesce($6, true))
+  ON CONFLICT (user_id) DO UPDATE SET email = coalesce($2, s.email), webhook = coalesce($3, s.webhook),
+    welcome = coalesce($4, s.welcome), milestone = coalesce($5, s.milestone), reminder = coalesce($6, s.reminder), updated_at = now()
+  RETURNING user_id AS "userId", email, webhook, welcome, milestone, reminder`);
+/** Changes the settings given (the others stay); the whole settings after. */
+export async function saveSettings(
+  db: Sequelize,
+  userId: string,
+  changes: { channels?: Partial<NotificationSettings["channels"]>; types?: Partial<NotificationSettings["types"]> },
+): Promise<NotificationSettings> {
+  const { channels = {}, types = {} } = changes;
+  const [row] = await run<SettingsRow>(db, SAVE_SETTINGS, [
+    userId,
+    channels.email ?? null,
+    channels.webhook ?? null,
+    types.welcome ?? null,
+    types.milestone ?? null,
+    types.reminder ?? null,
+  ]);
+  return settingsShape(row);
 }
 
 const MARK_READ = sql("UPDATE notifications SET read_at = coalesce(read_at, now()) WHERE id = $1 AND user_id = $2");
@@ -92,7 +178,9 @@ const INSERT_NOTIFICATIONS = sql(`WITH input AS (
     INSERT INTO deliveries (notification_id, channel, target)
     SELECT made.id, t.channel, t.target FROM made JOIN input USING (event_id, type), unnest(input.channels, input.targets) AS t(channel, target)
   )
-  SELECT count(*)::int AS made, count(*) FILTER (WHERE cardinality(input.channels) > 0)::int AS queued FROM made JOIN input USING (event_id, type)`);
+  SELECT made.id, input.user_id AS "userId", input.type, input.title, input.body, input.created_at AS "createdAt",
+         cardinality(input.channels) > 0 AS queued
+    FROM made JOIN input USING (event_id, type)`);
 
 export interface NewNotification {
   userId: string;
@@ -106,13 +194,18 @@ export interface NewNotification {
   deliveries: Array<{ channel: ChannelName; target: string }>;
 }
 
+/** A notification just made, as the inbox shows it, with its user. */
+export interface MadeNotification extends Notification {
+  userId: string;
+}
+
 /**
  * Stores notifications made from events, each with a delivery to each of its targets, in one
  * statement; a notification of a type already made from its event (the dedupe key) is a repeat
- * and skipped, with nothing queued. How many were made, and how many of those queued deliveries.
+ * and skipped, with nothing queued. Those made, and how many of them queued deliveries.
  */
-export async function insertNotifications(db: Sequelize, made: NewNotification[]): Promise<{ made: number; queued: number }> {
-  if (made.length === 0) return { made: 0, queued: 0 };
+export async function insertNotifications(db: Sequelize, made: NewNotification[]): Promise<{ made: MadeNotification[]; queued: number }> {
+  if (made.length === 0) return { made: [], queued: 0 };
   const input = made.map((notification) => ({
     user_id: notification.userId,
     type: notification.type,
@@ -125,8 +218,21 @@ export async function insertNotifications(db: Sequelize, made: NewNotification[]
     channels: notification.deliveries.map((delivery) => delivery.channel),
     targets: notification.deliveries.map((delivery) => delivery.target),
   }));
-  const [row] = await run<{ made: number; queued: number }>(db, INSERT_NOTIFICATIONS, [JSON.stringify(input)]);
-  return row;
+  const rows = await run<Omit<MadeNotification, "createdAt" | "readAt"> & { createdAt: Date; queued: boolean }>(db, INSERT_NOTIFICATIONS, [
+    JSON.stringify(input),
+  ]);
+  return {
+    made: rows.map((row) => ({
+      id: row.id,
+      userId: row.userId,
+      type: row.type,
+      title: row.title,
+      body: row.body,
+      createdAt: row.createdAt.toISOString(),
+      readAt: null,
+    })),
+    queued: rows.filter((row) => row.queued).length,
+  };
 }
 
 const DEAD_LETTERS =

@@ -46,6 +46,16 @@ export function insertEventsFrom(
   return `INSERT INTO outbox (event_id, event, user_id, payload, request_id) SELECT ${parts.eventId}, ${parts.event}, ${parts.userId}, ${parts.payload}, ${parts.requestId} FROM ${from}`;
 }
 
+const FORGET_USER_EVENTS = sql("DELETE FROM outbox WHERE user_id = $1");
+/**
+ * Drops the events of a user whose account is being deleted, published or not: nothing more of
+ * theirs is sent, and their habit names and notes are not kept. (The `user.deleted` event is
+ * recorded after this, in the same transaction.)
+ */
+export async function forgetUserEvents(db: Sequelize, transaction: Transaction, userId: string): Promise<void> {
+  await run(db, FORGET_USER_EVENTS, [userId], transaction);
+}
+
 const LEASED_UNPUBLISHED = sql(`WITH lease AS (SELECT pg_try_advisory_xact_lock($1) AS held)
   SELECT id, event_id AS "eventId", event, user_id AS "userId", payload, ${OCCURRED_AT}, request_id AS "requestId" FROM outbox
    WHERE (SELECT held FROM lease) AND published_at IS NULL ORDER BY id LIMIT $2 FOR UPDATE SKIP LOCKED`);

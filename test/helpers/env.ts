@@ -40,6 +40,7 @@ export function baseEnv(overrides: Env = {}): Env {
     NAMESPACE: `t${randomBytes(4).toString("hex")}`,
     RATE_LIMIT_LOGIN: "1000",
     RATE_LIMIT_REGISTER: "1000",
+    RATE_LIMIT_PASSWORD_RESET: "1000",
     ...overrides,
   };
 }

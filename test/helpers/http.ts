@@ -13,11 +13,11 @@ export class Api {
   async request<T = any>(
     method: string,
     path: string,
-    options: { body?: unknown; raw?: string; token?: string; headers?: Record<string, string> } = {},
+    options: { body?: unknown; raw?: string | Uint8Array; token?: string; headers?: Record<string, string> } = {},
   ): Promise<Reply<T>> {
     const headers: Record<string, string> = { ...options.headers };
     if (options.token) headers.authorization = `Bearer ${options.token}`;
-    let body: string | undefined;
+    let body: string | Uint8Array | undefined;
     if (options.raw !== undefined) body = options.raw;
     else if (options.body !== undefined) body = JSON.stringify(options.body);
     if (body !== undefined && !headers["content-type"]) headers["content-type"] = "application/json";

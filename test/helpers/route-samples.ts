@@ -9,6 +9,7 @@ import { apiRoutes } from "../../src/node";
 import { addDays } from "../../lib/dates";
 import type { Api } from "./http";
 import { waitFor } from "./processes";
+import { buildLoopBackup } from "./loop-backup-builder";
 
 export interface Account {
   email: string;
@@ -29,6 +30,8 @@ export interface Sample {
   /** The path under /api/v1, parameters filled in. */
   path: string;
   body?: Record<string, unknown>;
+  /** A body that is not JSON (a file upload), instead of `body`. */
+  upload?: { bytes: Buffer; contentType: string };
   /** The statuses a call by the owner may answer. */
   ok: number[];
 }
@@ -75,6 +78,50 @@ const SAMPLES: Record<string, Prepare> = {
     ok: [200],
   }),
   "GET /me/webhook": async () => ({ path: "/me/webhook", ok: [200] }),
+  // The same password again: the call succeeds (other sessions of the owner end) and the owner can go on.
+  "POST /auth/password": async ({ owner }) => ({
+    path: "/auth/password",
+    body: { currentPassword: owner.password, newPassword: owner.password },
+    ok: [204],
+  }),
+  "POST /auth/password-reset": async ({ owner }) => ({ path: "/auth/password-reset", body: { email: owner.email }, ok: [202] }),
+  // A token nobody was sent: a real one would change the owner's password and end the owner's sessions.
+  "POST /auth/password-reset/confirm": async () => ({
+    path: "/auth/password-reset/confirm",
+    body: { token: "not-a-real-reset-token", newPassword: PASSWORD },
+    ok: [422],
+  }),
+  // A wrong password: the right one would delete the owner the other samples build on.
+  "DELETE /me": async () => ({ path: "/me", body: { password: "not the owner's password" }, ok: [403] }),
+  "GET /me/export": async (context) => {
+    await newHabit(context);
+    return { path: "/me/export", ok: [200] };
+  },
+  "POST /me/import": async ({ today }) => ({
+    path: "/me/import",
+    body: {
+      format: "habit-tracker-export",
+      version: 1,
+      habits: [{ name: "Imported", startDate: addDays(today, -3), checkins: [{ date: addDays(today, -1), status: "done" }] }],
+    },
+    ok: [200],
+  }),
+  "POST /me/import/loop": async ({ today }) => ({
+    path: "/me/import/loop",
+    upload: {
+      bytes: buildLoopBackup({
+        habits: [{ name: "From Loop", repetitions: [{ date: addDays(today, -2) }, { date: addDays(today, -1) }] }],
+      }),
+      contentType: "application/octet-stream",
+    },
+    ok: [200],
+  }),
+  "GET /me/notification-settings": async () => ({ path: "/me/notification-settings", ok: [200] }),
+  "PATCH /me/notification-settings": async () => ({
+    path: "/me/notification-settings",
+    body: { channels: { email: true, webhook: false }, types: { reminder: true } },
+    ok: [200],
+  }),
   "POST /me/webhook/rotate-secret": async ({ api, owner }) => {
     await api.patch("/me", { webhookUrl: "https://hooks.example.com/sample" }, owner.token);
     return { path: "/me/webhook/rotate-secret", body: {}, ok: [200] };
@@ -135,7 +182,9 @@ const SAMPLES: Record<string, Prepare> = {
     ok: [200],
   }),
   "GET /today": async () => ({ path: "/today", ok: [200] }),
-  "GET /notifications": async () => ({ path: "/notifications?limit=5", ok: [200] }),
+  "GET /notifications": async () => ({ path: "/notifications?limit=5&unread=true", ok: [200] }),
+  "GET /notifications/unread-count": async () => ({ path: "/notifications/unread-count", ok: [200] }),
+  "POST /notifications/read-all": async () => ({ path: "/notifications/read-all", body: {}, ok: [204] }),
   "POST /notifications/:id/read": async (context) => ({
     path: `/notifications/${await ownNotification(context)}/read`,
     body: {},
@@ -152,6 +201,11 @@ export function sampleFor(route: RouteSpec): Prepare {
   const prepare = SAMPLES[routeKey(route)];
   if (!prepare) throw new Error(`no sample request for ${routeKey(route)}: add one to test/helpers/route-samples.ts`);
   return prepare;
+}
+
+/** The request options that send a sample's body (JSON or an upload). */
+export function sampleBody(sample: Sample): { body?: unknown; raw?: Uint8Array; headers?: Record<string, string> } {
+  return sample.upload ? { raw: sample.upload.bytes, headers: { "content-type": sample.upload.contentType } } : { body: sample.body };
 }
 
 /** Every route, for table-driven tests: the table the gateway builds from the action declarations. */

@@ -5,7 +5,7 @@
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { SMTPServer } from "smtp-server";
+import { decodeQuotedPrintable, receiveMail } from "../helpers/smtp-receiver";
 import { nodeSuite } from "../helpers/node-suite";
 import { waitFor } from "../helpers/processes";
 import { addDays } from "../../lib/dates";
@@ -14,31 +14,7 @@ import type { DeadLetter, Notification } from "../../src/data/notifications";
 
 jest.setTimeout(60_000);
 
-interface Mail {
-  from: string;
-  to: string[];
-  raw: string;
-}
-
 const ADMIN = `admin${Date.now()}@example.com`;
-const mails: Mail[] = [];
-const smtp = new SMTPServer({
-  authOptional: true,
-  disabledCommands: ["STARTTLS"],
-  logger: false,
-  onData(stream, session, callback) {
-    let raw = "";
-    stream.on("data", (chunk: Buffer) => (raw += chunk.toString("utf8")));
-    stream.on("end", () => {
-      mails.push({
-        from: session.envelope.mailFrom ? session.envelope.mailFrom.address : "",
-        to: session.envelope.rcptTo.map((rcpt) => rcpt.address),
-        raw,
-      });
-      callback();
-    });
-  },
-});
 
 /** Env filled in once the SMTP server listens (nodeSuite reads it in its own beforeAll, after this one). */
 const env: Record<string, string> = {
@@ -50,18 +26,9 @@ const env: Record<string, string> = {
   MAIL_FROM: "habits@example.org",
   ADMIN_EMAILS: ADMIN,
 };
-beforeAll(async () => {
-  await new Promise<void>((resolve) => smtp.listen(0, "127.0.0.1", resolve));
-  env.SMTP_URL = `smtp://127.0.0.1:${(smtp.server.address() as AddressInfo).port}`;
-});
-afterAll(() => new Promise<void>((resolve) => smtp.close(() => resolve())));
+const mails = receiveMail(env);
 
 const suite = nodeSuite(env);
-
-/** Undoes quoted-printable soft breaks and escapes, enough to read a text part. */
-function decodeQuotedPrintable(text: string): string {
-  return text.replace(/=\r?\n/g, "").replace(/=([0-9A-F]{2})/g, (_, hex: string) => String.fromCharCode(parseInt(hex, 16)));
-}
 
 interface Hit {
   status: number;

@@ -156,7 +156,16 @@ describe("layout", () => {
   });
 
   it("has a template for every notification type", () => {
-    const types: NotificationType[] = ["welcome", "milestone", "reminder"];
+    const types: NotificationType[] = ["welcome", "milestone", "reminder", "password_reset"];
     expect(Object.keys(TEMPLATES).sort()).toEqual([...types].sort());
+  });
+
+  it("puts the reset link, whole, in both parts of the password-reset e-mail, escaped in the HTML", () => {
+    const link = "http://127.0.0.1:3000/reset-password?token=abc_DEF-123&x=<y>";
+    const mail = TEMPLATES.password_reset({ displayName: "Ann", link, validMinutes: 60 });
+    expect(mail.text).toContain(link);
+    expect(mail.html).toContain("token=abc_DEF-123&amp;x=&lt;y&gt;");
+    expect(mail.html).not.toContain("<y>");
+    expect(mail.text).toContain("60 minutes");
   });
 });
