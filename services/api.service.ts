@@ -10,6 +10,9 @@
  * The same server takes the realtime WebSockets (`GET /api/v1/ws`, src/realtime.ts): the hub is
  * made, started and stopped here, checks tokens as REST requests are checked, and is fed the
  * users' events by handlers in a group of this node's own, so every gateway node hears each one.
+ * And the web app, the build of web/ in dist/web (src/web-app.ts): answered before moleculer-web
+ * sees the request, for GET and HEAD of its files, / and the app's own paths, never for anything
+ * under /api, /health or /metrics; the node starts without it (a warning) when it is not built.
  */
 import { randomBytes } from "node:crypto";
 import http, { type IncomingMessage, type ServerResponse } from "node:http";
@@ -43,6 +46,7 @@ import { aliasesFor, RATE_LIMITED, takesBody, type HttpMethod, type RouteSpec } 
 import { accountsNamed, requestParams } from "../src/request-params";
 import { answerHealth } from "../src/ops-server";
 import { apiDocs } from "../src/api-docs";
+import { webApp, WEB_BUILD_DIR } from "../src/web-app";
 import { openApiDocument } from "../src/openapi";
 import { metricsText } from "../src/metrics-text";
 import { requestIdFrom, withRequestId } from "../src/request-context";
@@ -81,7 +85,7 @@ interface GatewayMethods {
   authorize(ctx: Context<unknown, CallMeta>, route: unknown, req: RoutedRequest): void;
   limitRate(req: RoutedRequest, action: string | undefined): Promise<void>;
   createServer(): void;
-  countRequest(req: RoutedRequest, status: number, ms: number): void;
+  countRequest(req: RoutedRequest, status: number, ms: number, route?: string): void;
   errorHandler(req: IncomingMessage, res: ServerResponse, err: Error): void;
 }
 
@@ -140,6 +144,9 @@ function realtimeHandlers(): ServiceSchema["events"] {
   return { ...Object.fromEntries(feed), [SESSION_REVOKED]: revoked } as ServiceSchema["events"];
 }
 
+/** The route label of every request the web app answers (src/web-app.ts), in the request metrics. */
+const WEB_ROUTE = "web";
+
 /** How long a session confirmed by `auth` is trusted without asking again (src/session-cache.ts). */
 const SESSION_CONFIRMATION_MS = 5 * 60_000;
 
@@ -155,6 +162,8 @@ export default function ApiService(
   const accessOf = new Map(routes.map((route) => [route.action, route.access]));
   // The API description, made once per node from the same route table (src/openapi.ts).
   const docs = apiDocs(openApiDocument(routes));
+  // The web app's build, read once (src/web-app.ts).
+  const web = webApp();
   return {
     name: "api",
     mixins: [ApiGateway as Partial<ServiceSchema>],
@@ -273,7 +282,9 @@ export default function ApiService(
             delete req.headers["x-correlation-id"];
             res.setHeader("X-Request-Id", requestId);
             const began = performance.now();
-            res.once("finish", () => this.countRequest(req as RoutedRequest, res.statusCode, performance.now() - began));
+            // The web app's requests share one label (set below, before their response can finish).
+            let route: string | undefined;
+            res.once("finish", () => this.countRequest(req as RoutedRequest, res.statusCode, performance.now() - began, route));
             // Shutting down (src/http.ts closeHttpServer): answer this request, then let the connection go.
             if (!this.server.listening) res.setHeader("Connection", "close");
             const refused = encodingProblem(req);
@@ -282,15 +293,22 @@ export default function ApiService(
               sendHttpError(this.logger, req, res, refused);
               return;
             }
+            if (web.serve(req, res)) {
+              route = WEB_ROUTE;
+              return;
+            }
             withRequestId(requestId, () => handler(req, res));
           },
         );
         this.server.on("clientError", answerClientError);
       },
 
-      /** Per route (the alias's pattern, never the URL itself, which holds ids): count and duration. */
-      countRequest(req, status, ms) {
-        const route = req.$alias?.fullPath ?? "unrouted";
+      /**
+       * Per route (the alias's pattern, never the URL itself, which holds ids; `web` for all of the
+       * web app's files and pages): count and duration.
+       */
+      countRequest(req, status, ms, served) {
+        const route = served ?? req.$alias?.fullPath ?? "unrouted";
         const method = req.method ?? "GET";
         this.broker.metrics.increment(METRICS.httpRequests, { method, route, status });
         this.broker.metrics.observe(METRICS.httpDuration, ms, { method, route });
@@ -442,6 +460,9 @@ export default function ApiService(
     events: realtimeHandlers(),
 
     created() {
+      if (!web.built) {
+        this.logger.warn(`The web app is not built (no index.html in ${WEB_BUILD_DIR}): / answers 404. Run \`npm run build\` to build it.`);
+      }
       registerMetrics(this.broker, [METRICS.httpRequests, METRICS.httpDuration, METRICS.realtimeSockets]);
       this.tokens = new AccessTokens(runtime.jwtSecret, config.accessTokenTtlSeconds);
       const denylist = new Denylist(runtime.store, config.accessTokenTtlSeconds + TOKEN_CLOCK_TOLERANCE_SECONDS, () =>

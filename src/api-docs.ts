@@ -7,10 +7,10 @@
  * styles, its images (Swagger UI's CSS inlines its icons as data: URIs) and make requests to
  * this origin only. Swagger UI's files may be cached a day and are revalidated by ETag.
  */
-import { createHash } from "node:crypto";
 import fs from "node:fs";
 import path from "node:path";
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { asset, mediaType, send, type Asset } from "./static-files";
 
 /** The docs page and Swagger UI's files: this origin only, nothing inline, no frames. */
 export const DOCS_CSP =
@@ -51,35 +51,8 @@ const INITIALIZER = `window.addEventListener("load", function () {
 });
 `;
 
-/** The files of swagger-ui-dist the page loads (nothing else of the package is served), by type. */
-const DIST_FILES: Record<string, string> = {
-  "swagger-ui.css": "text/css; charset=utf-8",
-  "index.css": "text/css; charset=utf-8",
-  "swagger-ui-bundle.js": "text/javascript; charset=utf-8",
-  "favicon-32x32.png": "image/png",
-  "favicon-16x16.png": "image/png",
-};
-
-interface Asset {
-  body: Buffer;
-  type: string;
-  etag: string;
-}
-
-const asset = (body: Buffer | string, type: string): Asset => {
-  const bytes = Buffer.isBuffer(body) ? body : Buffer.from(body);
-  return { body: bytes, type, etag: `"${createHash("sha256").update(bytes).digest("base64url").slice(0, 27)}"` };
-};
-
-function send(req: IncomingMessage, res: ServerResponse, file: Asset, headers: Record<string, string>): void {
-  for (const [name, value] of Object.entries(headers)) res.setHeader(name, value);
-  res.setHeader("ETag", file.etag);
-  if (req.headers["if-none-match"] === file.etag) {
-    res.writeHead(304).end();
-    return;
-  }
-  res.writeHead(200, { "Content-Type": file.type, "Content-Length": String(file.body.length) }).end(file.body);
-}
+/** The files of swagger-ui-dist the page loads (nothing else of the package is served). */
+const DIST_FILES = new Set(["swagger-ui.css", "index.css", "swagger-ui-bundle.js", "favicon-32x32.png", "favicon-16x16.png"]);
 
 export interface ApiDocs {
   /** GET /api/openapi.json */
@@ -95,7 +68,7 @@ export function apiDocs(document: object): ApiDocs {
   const json = asset(JSON.stringify(document), "application/json; charset=utf-8");
   const page = asset(PAGE, "text/html; charset=utf-8");
   const dist = path.dirname(require.resolve("swagger-ui-dist/package.json"));
-  const files = new Map<string, Asset>([["swagger-initializer.js", asset(INITIALIZER, "text/javascript; charset=utf-8")]]);
+  const files = new Map<string, Asset>([["swagger-initializer.js", asset(INITIALIZER, mediaType("swagger-initializer.js"))]]);
   const cacheable = { "Cache-Control": "public, max-age=86400", "Content-Security-Policy": DOCS_CSP };
   return {
     document(req, res) {
@@ -107,8 +80,8 @@ export function apiDocs(document: object): ApiDocs {
     },
     file(req, res, name) {
       let found = files.get(name);
-      if (!found && Object.hasOwn(DIST_FILES, name)) {
-        found = asset(fs.readFileSync(path.join(dist, name)), DIST_FILES[name]);
+      if (!found && DIST_FILES.has(name)) {
+        found = asset(fs.readFileSync(path.join(dist, name)), mediaType(name));
         files.set(name, found);
       }
       if (!found) return false;

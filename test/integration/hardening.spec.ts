@@ -335,7 +335,8 @@ describe(`finding 5: security headers on every response (${MODE} mode)`, () => {
         }),
       415,
     ],
-    ["the root path", () => fetch(`${base}/`), 404],
+    // (/ is the web app, with its own CSP and caching: test/integration/web-app.spec.ts.)
+    ["an unknown file outside the API", () => fetch(`${base}/nothing-here.txt`), 404],
     ["an unknown route", () => fetch(`${base}/api/v1/nothing-here`), 404],
     ["a successful read", () => fetch(`${base}/health/live`), 200],
   ])("on %s", async (_label, send, status) => {
