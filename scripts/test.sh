@@ -1,16 +1,20 @@
 #!/usr/bin/env bash
-# The test command (`npm test`): type-check, lint and format check, build (the cluster and REPL
-# tests start real node processes from dist/), then the suites on the embedded defaults, and
+# The test command (`npm test`): type-check (server and web app), lint and format check, build (the
+# cluster and REPL tests start real node processes from dist/; the browser tests load the built
+# web app), the web app's unit tests, then the suites on the embedded defaults, and
 # once more against real Postgres and Redis when DATABASE_URL and REDIS_URL are set.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 npx tsc --noEmit
+npx tsc -p web
 npx eslint .
 npx prettier --check . --log-level warn
 # PGlite loads its WebAssembly with a dynamic import, which jest's VM allows only with this flag.
 export NODE_OPTIONS="--experimental-vm-modules ${NODE_OPTIONS:-}"
 npm run build --silent
+echo "== web app unit tests (vitest) =="
+npx vitest run --root web --reporter=dot
 
 echo "== suites, embedded mode (PGlite, in-memory store) =="
 env -u DATABASE_URL -u REDIS_URL -u TRANSPORTER -u JWT_SECRET npx jest --runInBand "$@"
