@@ -7,28 +7,15 @@
  * leaves this server's origin.
  */
 import fs from "node:fs";
-import { chromium, type Browser } from "playwright-core";
+import type { Browser } from "playwright-core";
 import { DOCS_CSP } from "../../src/api-docs";
 import { openApiPath } from "../../src/openapi";
+import { launchChromium, watchProblems } from "../helpers/browser";
 import { MODE } from "../helpers/env";
 import { nodeSuite } from "../helpers/node-suite";
 import { ROUTES } from "../helpers/route-samples";
 
 jest.setTimeout(120_000);
-
-const CHROMIUM = "/usr/bin/chromium";
-// As root, in a sandbox with no network: no sandbox, no GPU, and none of Chromium's own traffic.
-const CHROMIUM_ARGS = [
-  "--no-sandbox",
-  "--headless=new",
-  "--disable-gpu",
-  "--disable-dev-shm-usage",
-  "--disable-quic",
-  "--no-first-run",
-  "--disable-background-networking",
-  "--disable-component-update",
-  "--disable-sync",
-];
 
 const suite = nodeSuite();
 const origin = () => `http://127.0.0.1:${suite.node.port}`;
@@ -95,8 +82,7 @@ describe(`Swagger UI in headless Chromium (${MODE} mode)`, () => {
   let browser: Browser;
 
   beforeAll(async () => {
-    if (!fs.existsSync(CHROMIUM)) throw new Error(`${CHROMIUM} is missing: apt-get install -y chromium (.ci/run does)`);
-    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    browser = await launchChromium();
   });
 
   afterAll(async () => {
@@ -106,16 +92,8 @@ describe(`Swagger UI in headless Chromium (${MODE} mode)`, () => {
   it("shows an operation per route, POST /auth/register among them, with nothing blocked and nothing remote", async () => {
     const page = await browser.newPage();
     const requests: string[] = [];
-    const problems: string[] = [];
     page.on("request", (request) => requests.push(request.url()));
-    page.on("pageerror", (error) => problems.push(`page error: ${error.message}`));
-    page.on("console", (message) => {
-      if (message.type() === "error") problems.push(`console: ${message.text()}`);
-    });
-    // A CSP violation is an event on the document (also when the console says nothing).
-    await page.addInitScript(
-      'document.addEventListener("securitypolicyviolation", (event) => console.error(`CSP ${event.violatedDirective} ${event.blockedURI}`));',
-    );
+    const problems = await watchProblems(page);
     await page.goto(`${origin()}/api/docs`);
     await page.waitForFunction(`document.querySelectorAll(".opblock").length >= ${ROUTES.length}`, undefined, { timeout: 30_000 });
 
@@ -133,7 +111,7 @@ describe(`Swagger UI in headless Chromium (${MODE} mode)`, () => {
     expect(await register.isVisible()).toBe(true);
     expect(await register.innerText()).toMatch(/POST\s+\/auth\/register/);
 
-    expect(problems).toEqual([]);
+    expect(problems.list).toEqual([]);
     expect(requests.length).toBeGreaterThan(3);
     expect(requests.filter((url) => !url.startsWith(`${origin()}/`) && !url.startsWith("data:"))).toEqual([]);
     expect(requests).toContain(`${origin()}/api/openapi.json`);
