@@ -92,7 +92,12 @@ export function isDatabaseUnavailable(err: unknown): boolean {
     if (SEQUELIZE_CONNECTION_ERRORS.test(cause.name ?? "")) return true;
     const code = typeof cause.code === "string" ? cause.code : "";
     if (/^08|^57P0[123]$|^ECONNREFUSED$|^ECONNRESET$/.test(code)) return true;
-    if (/^Connection terminated/.test(cause.message ?? "")) return true;
+    // pg's own words for a client whose socket broke or was closed (a commit then has no answer: 503, and the client retries).
+    if (
+      /^Connection terminated|^Client has encountered a connection error|^Client was closed and is not queryable/.test(cause.message ?? "")
+    ) {
+      return true;
+    }
     cause = cause.parent as typeof cause;
   }
   return false;

@@ -22,6 +22,42 @@ describe("database unavailable → 503", () => {
     }
   });
 
+  it("recognises a pg client whose connection broke under it (the server ended it), on that query and the next", async () => {
+    const url = process.env.TEST_DATABASE_URL ?? "postgres://postgres@127.0.0.1:5432/postgres";
+    const victim = new Client({ connectionString: url });
+    const admin = new Client({ connectionString: url });
+    victim.on("error", () => undefined);
+    try {
+      await Promise.all([victim.connect(), admin.connect()]);
+    } catch {
+      // No Postgres here (embedded runs on a machine without one): pg's words, as it builds them, below.
+      return;
+    }
+    try {
+      const pid = (await victim.query<{ pid: number }>("SELECT pg_backend_pid() AS pid")).rows[0].pid;
+      const ended = victim.query("SELECT pg_sleep(5)").catch((err: unknown) => err);
+      await admin.query("SELECT pg_terminate_backend($1)", [pid]);
+      const first = await ended;
+      const next = await victim.query("SELECT 1").catch((err: unknown) => err);
+      expect([first, next].map((err) => isDatabaseUnavailable(err))).toEqual([true, true]);
+      expect(asClientError(next)).toBeInstanceOf(ServiceUnavailableError);
+    } finally {
+      await victim.end().catch(() => undefined);
+      await admin.end();
+    }
+  });
+
+  it("recognises pg's messages for a broken or closed client, also wrapped by Sequelize", () => {
+    for (const message of [
+      "Client has encountered a connection error and is not queryable",
+      "Client was closed and is not queryable",
+      "Connection terminated unexpectedly",
+    ]) {
+      expect(isDatabaseUnavailable(new Error(message))).toBe(true);
+      expect(isDatabaseUnavailable({ name: "SequelizeDatabaseError", message, parent: new Error(message) })).toBe(true);
+    }
+  });
+
   it("leaves every other error alone (a unique violation, a syntax error, a plain bug)", () => {
     for (const err of [
       Object.assign(new Error("dup"), { code: "23505" }),
