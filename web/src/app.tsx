@@ -48,6 +48,13 @@ function SignedIn({ user, path }: { user: User; path: string }) {
   const unread = useUnreadCount();
   const today = useToday(user.timezone);
   const page = pageFor(path, user, today);
+  // The profile as the server has it now (another device may have changed the time zone).
+  useEffect(() => {
+    api<User>("GET", "/me").then(
+      (fresh) => session.updateUser(fresh),
+      () => undefined,
+    );
+  }, [user.id]);
   useEffect(() => {
     document.title = `${page.title} · Habit tracker`;
   }, [page.title]);
