@@ -31,6 +31,12 @@ export class ApiError extends Error {
   }
 }
 
+/** Anything an action or a load threw, as an ApiError to show (a plain Error's own words). */
+export function asApiError(caught: unknown): ApiError {
+  if (caught instanceof ApiError) return caught;
+  return new ApiError(caught instanceof Error ? caught.message : String(caught), -1, "CLIENT");
+}
+
 export const UNREACHABLE = "Cannot reach the server. Check your connection; the app keeps trying.";
 
 const BASE = "/api/v1";

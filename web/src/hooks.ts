@@ -1,6 +1,6 @@
 /** Data of a page: loaded once, reloaded on the live events that may change it and after an outage. */
 import { useCallback, useEffect, useRef, useState } from "preact/hooks";
-import { ApiError } from "./api";
+import { asApiError, type ApiError } from "./api";
 import { live, type LiveEvent } from "./live";
 
 export interface Resource<T> {
@@ -27,7 +27,7 @@ export function useResource<T>(load: () => Promise<T>, deps: unknown[], events: 
       setError(null);
     } catch (caught) {
       if (mine !== generation.current) return;
-      setError(caught instanceof ApiError ? caught : new ApiError(String(caught), -1, "CLIENT"));
+      setError(asApiError(caught));
     } finally {
       if (mine === generation.current) setLoading(false);
     }
@@ -63,7 +63,7 @@ export function useAction<A extends unknown[]>(
       await action(...args);
       return true;
     } catch (caught) {
-      setError(caught instanceof ApiError ? caught : new ApiError(caught instanceof Error ? caught.message : String(caught), -1, "CLIENT"));
+      setError(asApiError(caught));
       return false;
     } finally {
       setBusy(false);

@@ -1,35 +1,21 @@
-/** The unread count the navigation shows: fetched at sign-in, after each change, and on new notifications. */
-import { useEffect, useState } from "preact/hooks";
+/** The unread count the navigation shows: loaded at sign-in, on new notifications, after an outage, and after each read here. */
+import { useEffect } from "preact/hooks";
 import { api } from "./api";
-import { live } from "./live";
+import { useResource } from "./hooks";
 
-type Listener = () => void;
-const stale = new Set<Listener>();
+const EVENTS = ["notification.created"] as const;
+const stale = new Set<() => Promise<void>>();
 
 /** Something changed the count here (a notification read). */
 export function unreadChanged(): void {
-  stale.forEach((listener) => listener());
+  stale.forEach((reload) => void reload());
 }
 
 export function useUnreadCount(): number | null {
-  const [count, setCount] = useState<number | null>(null);
+  const unread = useResource(() => api<{ count: number }>("GET", "/notifications/unread-count"), [], EVENTS);
   useEffect(() => {
-    let current = true;
-    const load = () =>
-      api<{ count: number }>("GET", "/notifications/unread-count").then(
-        (reply) => current && setCount(reply.count),
-        () => undefined,
-      );
-    void load();
-    stale.add(load);
-    const unsubscribe = live.subscribe((message) => {
-      if (message.type === "notification.created" || message.type === "resync") void load();
-    });
-    return () => {
-      current = false;
-      stale.delete(load);
-      unsubscribe();
-    };
-  }, []);
-  return count;
+    stale.add(unread.reload);
+    return () => void stale.delete(unread.reload);
+  }, [unread.reload]);
+  return unread.data?.count ?? null;
 }

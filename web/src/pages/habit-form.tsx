@@ -1,5 +1,5 @@
 /** Create or edit a habit: every schedule and target type, reminders, colour and start date. */
-import { useEffect, useState } from "preact/hooks";
+import { useState } from "preact/hooks";
 import { api } from "../api";
 import { useAction, useResource } from "../hooks";
 import { bodyOf, emptyFields, fieldsOf, MAX_REMINDERS, type HabitFields } from "../lib/habit-form";
@@ -33,7 +33,6 @@ export function HabitFormPage({ id, today }: { id?: string; today: string }) {
 
 function HabitForm({ habit, today }: { habit: Habit | null; today: string }) {
   const [fields, setFields] = useState<HabitFields>(() => (habit ? fieldsOf(habit, today) : emptyFields(today)));
-  useEffect(() => setFields(habit ? fieldsOf(habit, today) : emptyFields(today)), [habit?.id]);
   const set = <K extends keyof HabitFields>(key: K, value: HabitFields[K]) => setFields((current) => ({ ...current, [key]: value }));
   const save = useAction(async () => {
     const saved = habit

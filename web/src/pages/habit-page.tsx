@@ -11,7 +11,7 @@ import { ErrorMessage, Loading, Notice } from "../components/messages";
 import { Heatmap, STATUS_WORDS } from "../components/heatmap";
 import { CompletionChart } from "../components/completion-chart";
 import { Link } from "../components/link";
-import type { Checkin, Habit, Stats, Streak } from "../types";
+import type { Checkin, DayStatus, Habit, Stats, Streak } from "../types";
 
 const EVENTS = ["habit.updated", "habit.archived", "habit.deleted", "checkin.recorded", "checkin.removed"] as const;
 
@@ -214,10 +214,7 @@ function CheckinList({
         {[...checkins].reverse().map((checkin) => (
           <li key={checkin.date}>
             <div>
-              <strong>{formatDate(checkin.date)}</strong>{" "}
-              <span class={`badge status-${checkin.completed ? "done" : checkin.status === "skipped" ? "skipped" : "partial"}`}>
-                {checkin.status === "skipped" ? STATUS_WORDS.skipped : checkin.completed ? STATUS_WORDS.done : STATUS_WORDS.partial}
-              </span>
+              <strong>{formatDate(checkin.date)}</strong> <CheckinBadge checkin={checkin} />
               {checkin.value !== null && (
                 <span>
                   {" "}
@@ -245,4 +242,10 @@ function CheckinList({
       </ul>
     </>
   );
+}
+
+/** What a check-in made of its day: skipped, done, or done short of the target (partial). */
+function CheckinBadge({ checkin }: { checkin: Checkin }) {
+  const status: DayStatus = checkin.status === "skipped" ? "skipped" : checkin.completed ? "done" : "partial";
+  return <span class={`badge status-${status}`}>{STATUS_WORDS[status]}</span>;
 }

@@ -61,7 +61,7 @@ function TodayRow({ item, date, onChange }: { item: TodayHabit; date: string; on
   });
 
   return (
-    <li class={`today-row status-${item.status}`} style={habit.color ? { "--habit-color": habit.color } : undefined}>
+    <li class="today-row" style={habit.color ? { "--habit-color": habit.color } : undefined}>
       <div class="today-main">
         <Link href={`/habits/${habit.id}`} class="habit-name">
           {habit.name}
