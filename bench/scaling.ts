@@ -5,7 +5,7 @@
  * CPU by a cgroup quota serve reads under steady load (30-day stats by default: their work is on
  * the domain node); a second, third and fourth domain node join while the load runs. Each domain
  * node first serves unlimited for `--warm` seconds (V8 compiling its hot paths: under a small
- * quota that takes minutes, and RoundRobin would run the whole cluster at the cold node's pace),
+ * quota that takes tens of seconds, and RoundRobin would run the whole cluster at the cold node's pace),
  * then is held to its share; a phase is measured from 3 s after that. Per phase it prints
  * throughput against one node's (target ≥ 0.8·k), the calls each node served (its own metrics)
  * and every failed request, for each load-balancing strategy. Writes
@@ -43,7 +43,8 @@ const WORKLOADS = {
   // The web app's habit page: a year of days for its heatmap.
   year: { action: "tracking.stats", path: (id: string) => `/api/v1/habits/${id}/stats?from=${YEAR_AGO}` },
 } as const;
-const WORKLOAD = WORKLOADS[(arg("workload") ?? "stats") as keyof typeof WORKLOADS];
+const WORKLOAD_NAME = (arg("workload") ?? "stats") as keyof typeof WORKLOADS;
+const WORKLOAD = WORKLOADS[WORKLOAD_NAME];
 /** Seconds a new domain node serves unlimited before it is held to its share: V8 compiles its hot paths. */
 const WARM_SECONDS = Number(arg("warm") ?? 15);
 /** Seconds after a node is held to its share left out of its phase's throughput: the cluster settles. */
@@ -206,7 +207,8 @@ async function main() {
           phaseSeconds: PHASE_SECONDS,
           warmSeconds: WARM_SECONDS,
           connections: CONNECTIONS,
-          workload: WORKLOAD.action,
+          workload: WORKLOAD_NAME,
+          action: WORKLOAD.action,
           results,
         },
         null,
